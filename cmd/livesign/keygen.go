@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/livesign/livesign/keystore"
+	"github.com/miekg/dns"
+)
+
+const keygenHelp = `
+Generate a key pair for ZONE in DIR as BIND key files (K<zone>+<alg>+<tag>.key
+and .private, mode 0600) with a Created timer, and print the base name of the
+files written. DIR is created (mode 0700) if missing. A key whose tag is
+already used by a key of the zone in DIR is discarded and generated again.
+Give both -ksk and -zsk to make one of each.`
+
+func keygen(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("keygen", "livesign keygen -zone ZONE (-ksk|-zsk) [-algorithm ECDSAP256SHA256] -dir DIR", keygenHelp)
+	zone := fs.String("zone", "", "zone name, e.g. example.net")
+	ksk := fs.Bool("ksk", false, "generate a key-signing key (flags 257)")
+	zsk := fs.Bool("zsk", false, "generate a zone-signing key (flags 256)")
+	algName := fs.String("algorithm", "ECDSAP256SHA256", "ECDSAP256SHA256, ECDSAP384SHA384, ED25519 or RSASHA256, or the algorithm number")
+	dir := fs.String("dir", "", "directory for the key files")
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return usageErrorf(fs, "keygen: unexpected argument %q", pos[0])
+	case *zone == "":
+		return usageErrorf(fs, "keygen: -zone is required")
+	case *dir == "":
+		return usageErrorf(fs, "keygen: -dir is required")
+	case !*ksk && !*zsk:
+		return usageErrorf(fs, "keygen: give -ksk or -zsk")
+	}
+	if _, ok := dns.IsDomainName(*zone); !ok {
+		return usageErrorf(fs, "keygen: %q is not a domain name", *zone)
+	}
+	alg, err := keystore.ParseAlgorithm(*algName)
+	if err != nil {
+		return usageErrorf(fs, "keygen: %v", err)
+	}
+	if err := os.MkdirAll(*dir, 0o700); err != nil {
+		return err
+	}
+	existing, err := keystore.ReadPublicKeyDir(*dir, *zone)
+	if err != nil {
+		return err
+	}
+	used := map[uint16]bool{}
+	for _, k := range existing {
+		used[k.Tag()] = true
+	}
+	for _, isKSK := range []bool{true, false} {
+		if (isKSK && !*ksk) || (!isKSK && !*zsk) {
+			continue
+		}
+		var k *keystore.Key
+		for k == nil || used[k.Tag()] {
+			if k, err = keystore.GenerateKey(*zone, alg, isKSK, now()); err != nil {
+				return err
+			}
+		}
+		used[k.Tag()] = true
+		base, err := keystore.WriteKey(*dir, k)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, base)
+	}
+	return nil
+}

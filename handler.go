@@ -1,0 +1,134 @@
+package livesign
+
+import (
+	"context"
+
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/metadata"
+	"github.com/coredns/coredns/plugin/metrics"
+	"github.com/coredns/coredns/plugin/pkg/nonwriter"
+	"github.com/coredns/coredns/request"
+	"github.com/miekg/dns"
+)
+
+// ServeDNS implements plugin.Handler. Queries outside the zones pass through.
+// DNSKEY, CDS and CDNSKEY at the apex come from the bundle. Every other query
+// with the DO bit goes to the next plugin and its answer is signed; without
+// DO the answer passes through untouched.
+func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	state := request.Request{W: w, Req: r}
+	z := l.zone(state.Name())
+	if z == nil || len(r.Question) != 1 {
+		return plugin.NextOrFailure(l.Name(), l.Next, ctx, w, r)
+	}
+	server := metrics.WithServer(ctx)
+	if state.QType() == TypeNXNAME {
+		return l.formErr(w, r)
+	}
+
+	now := l.now()
+	ks, kerr := z.Keys(now)
+	if state.Name() == z.Name && keyRRs(ks, state.QType()) != nil {
+		if kerr != nil {
+			return l.servFail(w, state, server, z, kerr)
+		}
+		return l.writeKeys(w, state, ks)
+	}
+	if !state.Do() {
+		return plugin.NextOrFailure(l.Name(), l.Next, ctx, w, r)
+	}
+	if kerr != nil {
+		return l.servFail(w, state, server, z, kerr)
+	}
+
+	// The file plugin names the wildcard it expanded in metadata; give it
+	// somewhere to write when the metadata plugin is not in the chain.
+	bctx := ctx
+	if metadata.ValueFuncs(ctx) == nil {
+		bctx = metadata.ContextWithMetadata(ctx)
+	}
+	nw := nonwriter.New(w)
+	rcode, err := plugin.NextOrFailure(l.Name(), l.Next, bctx, nw, r)
+	if nw.Msg == nil {
+		return rcode, err
+	}
+	wildcard := ""
+	if f := metadata.ValueFunc(bctx, "zone/wildcard"); f != nil {
+		wildcard = dns.Fqdn(f())
+	}
+
+	a := &answer{l: l, ctx: ctx, w: w, state: state, zone: z, keys: ks, now: now, wildcard: wildcard}
+	m, err := a.sign(nw.Msg)
+	if err != nil {
+		return l.servFail(w, state, server, z, err)
+	}
+	truncate(state, m)
+	w.WriteMsg(m)
+	return dns.RcodeSuccess, nil
+}
+
+// keyRRs returns the apex RRset of type qtype that the key set serves
+// itself (DNSKEY, and CDS/CDNSKEY when the bundle has them), or nil.
+func keyRRs(ks *KeySet, qtype uint16) []dns.RR {
+	if ks == nil {
+		// Keys failed to load: still claim DNSKEY so the query fails loudly.
+		if qtype == dns.TypeDNSKEY {
+			return []dns.RR{}
+		}
+		return nil
+	}
+	switch qtype {
+	case dns.TypeDNSKEY:
+		return ks.DNSKEY
+	case dns.TypeCDS:
+		return ks.CDS
+	case dns.TypeCDNSKEY:
+		return ks.CDNSKEY
+	}
+	return nil
+}
+
+// writeKeys answers DNSKEY, CDS or CDNSKEY at the apex from the bundle, with
+// the offline KSK's signatures when the query has DO.
+func (l *Livesign) writeKeys(w dns.ResponseWriter, state request.Request, ks *KeySet) (int, error) {
+	m := new(dns.Msg)
+	m.SetReply(state.Req)
+	m.Authoritative = true
+	m.Answer = append(m.Answer, keyRRs(ks, state.QType())...)
+	if state.Do() {
+		switch state.QType() {
+		case dns.TypeDNSKEY:
+			m.Answer = append(m.Answer, ks.DNSKEYSigs...)
+		case dns.TypeCDS:
+			m.Answer = append(m.Answer, ks.CDSSigs...)
+		case dns.TypeCDNSKEY:
+			m.Answer = append(m.Answer, ks.CDNSKEYSig...)
+		}
+	}
+	setOPT(state, m, false)
+	truncate(state, m)
+	w.WriteMsg(m)
+	return dns.RcodeSuccess, nil
+}
+
+// servFail answers SERVFAIL with an Extended DNS Error instead of an answer
+// that a validator would find unsigned or expired.
+func (l *Livesign) servFail(w dns.ResponseWriter, state request.Request, server string, z *Zone, err error) (int, error) {
+	log.Errorf("zone %s: %s %s: %v", z.Name, state.Name(), state.Type(), err)
+	signingFailures.WithLabelValues(server, z.Name).Inc()
+	m := new(dns.Msg)
+	m.SetRcode(state.Req, dns.RcodeServerFailure)
+	if o := setOPT(state, m, false); o != nil {
+		o.Option = append(o.Option, &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: "livesign: cannot sign: " + err.Error()})
+	}
+	w.WriteMsg(m)
+	return dns.RcodeServerFailure, nil
+}
+
+// formErr answers queries for the NXNAME meta type (RFC 9824 §5).
+func (l *Livesign) formErr(w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	m := new(dns.Msg)
+	m.SetRcode(r, dns.RcodeFormatError)
+	w.WriteMsg(m)
+	return dns.RcodeFormatError, nil
+}

@@ -1,0 +1,192 @@
+package keystore
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// ldnsBundle reads the good ldns-classic bundle's slot.
+func ldnsBundle(t *testing.T) *Slot {
+	t.Helper()
+	b, err := ReadBundle(td("ldns-classic", "bundle.zone"), "example.net.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &b.Slots[0]
+}
+
+func ldnsAnchor(t *testing.T) *Anchor {
+	t.Helper()
+	a, err := ReadAnchor(td("ldns-classic", "ksk.ds"), "example.net.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// collidingKey generates P-256 keys until one has key tag tag (about 65k tries).
+func collidingKey(t *testing.T, tag uint16) *dns.DNSKEY {
+	t.Helper()
+	var (
+		once  sync.Once
+		found *dns.DNSKEY
+		done  = make(chan struct{})
+		wg    sync.WaitGroup
+	)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				k := &dns.DNSKEY{Hdr: dns.RR_Header{Name: "example.net.", Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 3600}, Flags: 256, Protocol: 3, Algorithm: dns.ECDSAP256SHA256}
+				if _, err := k.Generate(256); err != nil {
+					t.Error(err)
+					return
+				}
+				if k.KeyTag() == tag {
+					once.Do(func() { found = k; close(done) })
+					return
+				}
+			}
+		}()
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Minute):
+		close(done)
+	}
+	wg.Wait()
+	if found == nil {
+		t.Fatalf("no key with tag %d generated", tag)
+	}
+	return found
+}
+
+func TestCheckSlotGood(t *testing.T) {
+	zsk := ldnsZSK(t)
+	anchor := ldnsAnchor(t)
+	tests := []struct {
+		name   string
+		zsks   []*dns.DNSKEY
+		anchor *Anchor
+		when   time.Time
+	}{
+		{"ZSK from keys dir, DS anchor", []*dns.DNSKEY{zsk}, anchor, fixtureTime},
+		{"no anchor", []*dns.DNSKEY{zsk}, nil, fixtureTime},
+		{"ZSK only in the bundle", nil, anchor, fixtureTime},
+		{"first second of validity", []*dns.DNSKEY{zsk}, anchor, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
+		{"last second of validity", []*dns.DNSKEY{zsk}, anchor, time.Date(2027, 11, 1, 0, 0, 0, 0, time.UTC)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			set, err := CheckSlot(ldnsBundle(t), "example.net", tc.zsks, tc.anchor, tc.when)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(set) != 2 || set[0].KeyTag() != 44013 || set[1].KeyTag() != 41401 {
+				t.Fatalf("set %v", set)
+			}
+			for _, k := range set {
+				if k.Hdr.Name != "example.net." || k.Hdr.Ttl != 3600 || k.Hdr.Class != dns.ClassINET {
+					t.Errorf("header %v", k.Hdr)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckSlotDNSKEYAnchor(t *testing.T) {
+	a, err := ReadAnchor(td("ldns-classic", "ksk-offline", "Kexample.net.+013+41401.key"), "example.net.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckSlot(ldnsBundle(t), "example.net.", nil, a, fixtureTime); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCheckSlotErrors(t *testing.T) {
+	zsk := ldnsZSK(t)
+	anchor := ldnsAnchor(t)
+	other, err := GenerateKey("example.net.", dns.ECDSAP256SHA256, false, fixtureTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		edit    func(s *Slot)
+		zsks    []*dns.DNSKEY
+		when    time.Time
+		wantErr string
+	}{
+		{name: "no RRSIG", edit: func(s *Slot) { s.RRSIGs = nil }, wantErr: "no RRSIG over DNSKEY: sign the DNSKEY RRset with the KSK"},
+		{name: "signing KSK not in the set", edit: func(s *Slot) { s.DNSKEY = s.DNSKEY[:1] },
+			wantErr: "RRSIG over DNSKEY by key 41401 (algorithm 13) was made by a key that is not in the DNSKEY set (tags ZSK 44013)"},
+		{name: "not yet valid", when: time.Date(2026, 10, 31, 23, 59, 59, 0, time.UTC),
+			wantErr: "RRSIG by 41401 is not valid before 2026-11-01T00:00:00Z"},
+		{name: "expired", when: time.Date(2027, 11, 1, 0, 0, 1, 0, time.UTC),
+			wantErr: "RRSIG by 41401 expired at 2027-11-01T00:00:00Z"},
+		{name: "extra ZSK in the keys dir", zsks: []*dns.DNSKEY{zsk, other.DNSKEY},
+			wantErr: "ZSK " + fmt.Sprint(other.Tag()) + " from the keys directory is not in the bundle: re-sign the DNSKEY set including ZSK " + fmt.Sprint(other.Tag())},
+		{name: "CDS without RRSIG", edit: func(s *Slot) { s.CDS = []*dns.CDS{{DS: *anchor.DS[0]}} },
+			wantErr: "CDS records without an RRSIG over CDS"},
+		{name: "CDS RRSIG without CDS", edit: func(s *Slot) {
+			c := *s.RRSIGs[0]
+			c.TypeCovered = dns.TypeCDS
+			s.RRSIGs = append(s.RRSIGs, &c)
+		}, wantErr: "RRSIG over CDS by 41401 but no CDS records"},
+		{name: "CDS RRSIG does not verify", edit: func(s *Slot) {
+			s.CDS = []*dns.CDS{{DS: *anchor.DS[0]}}
+			c := *s.RRSIGs[0]
+			c.TypeCovered = dns.TypeCDS
+			s.RRSIGs = append(s.RRSIGs, &c)
+		}, wantErr: "RRSIG over CDS by 41401 does not verify"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ldnsBundle(t)
+			if tc.edit != nil {
+				tc.edit(s)
+			}
+			when := tc.when
+			if when.IsZero() {
+				when = fixtureTime
+			}
+			_, err := CheckSlot(s, "example.net.", tc.zsks, anchor, when)
+			wantErr(t, err, tc.wantErr)
+		})
+	}
+}
+
+func TestCheckSlotTagCollision(t *testing.T) {
+	twin := collidingKey(t, 41401)
+	_, err := CheckSlot(ldnsBundle(t), "example.net.", []*dns.DNSKEY{ldnsZSK(t), twin}, ldnsAnchor(t), fixtureTime)
+	wantErr(t, err, "key tag 41401 is used by 2 keys (ZSK flags 256 algorithm 13; KSK flags 257 algorithm 13): validators may try the wrong key; generate a new ZSK")
+}
+
+func TestCheckSlotZSKSignedOnly(t *testing.T) {
+	dir := copyFixture(t, td("ldns-classic", "zsk"))
+	zsk, err := ReadKey(dir + "/Kexample.net.+013+44013")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ksk := ldnsBundle(t).DNSKEY[1]
+	s, err := SignDNSKEYs("example.net.", []*Key{zsk}, []*dns.DNSKEY{ksk}, 3600, fixtureTime.Add(-time.Hour), fixtureTime.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = CheckSlot(s, "example.net.", nil, nil, fixtureTime)
+	wantErr(t, err, "no RRSIG over DNSKEY by a KSK (flags 257, tags KSK 41401, ZSK 44013)")
+	_, err = CheckSlot(s, "example.net.", nil, ldnsAnchor(t), fixtureTime)
+	wantErr(t, err, "signed by ZSK 44013 which does not match the trust anchor")
+}

@@ -1,0 +1,70 @@
+package keystore
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// lineRR is a parsed record with the line it starts on.
+type lineRR struct {
+	RR   dns.RR
+	Line int
+}
+
+// lineCounter is an io.ByteReader that counts the newlines read, so that the
+// zone parser's position (it reads byte by byte through it) is known after each RR.
+type lineCounter struct {
+	r     *bytes.Reader
+	lines int
+}
+
+// ReadByte reads one byte, counting newlines.
+func (c *lineCounter) ReadByte() (byte, error) {
+	b, err := c.r.ReadByte()
+	if err == nil && b == '\n' {
+		c.lines++
+	}
+	return b, err
+}
+
+// Read reads into p, counting newlines.
+func (c *lineCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.lines += bytes.Count(p[:n], []byte{'\n'})
+	return n, err
+}
+
+// parseRRs parses zone-file text with dns.NewZoneParser (so $ORIGIN, $TTL,
+// relative names and parenthesised multi-line records work) and returns each
+// record with the line it starts on. Records without a TTL get defTTL.
+// $INCLUDE is not allowed. Errors name the file and the line.
+func parseRRs(data []byte, file, origin string, defTTL uint32) ([]lineRR, error) {
+	lines := strings.Split(string(data), "\n")
+	lc := &lineCounter{r: bytes.NewReader(data)}
+	zp := dns.NewZoneParser(lc, dns.Fqdn(origin), file)
+	zp.SetDefaultTTL(defTTL)
+	var out []lineRR
+	next := 0 // index of the first line not yet attributed to a record
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		start := next
+		for start < len(lines) && skippable(lines[start]) {
+			start++
+		}
+		out = append(out, lineRR{RR: rr, Line: start + 1})
+		next = lc.lines
+	}
+	if err := zp.Err(); err != nil {
+		return nil, fmt.Errorf("keystore: %v", err)
+	}
+	return out, nil
+}
+
+// skippable reports whether a zone-file line holds no record: blank, a comment
+// or a $ directive.
+func skippable(line string) bool {
+	t := strings.TrimSpace(line)
+	return t == "" || strings.HasPrefix(t, ";") || strings.HasPrefix(t, "$")
+}

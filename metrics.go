@@ -1,0 +1,57 @@
+package livesign
+
+import (
+	"github.com/coredns/coredns/plugin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+var (
+	// signaturesTotal counts RRSIGs made with a ZSK (cache misses).
+	signaturesTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "signatures_total",
+		Help:      "Counter of RRSIGs made online with a ZSK.",
+	}, []string{"server", "zone"})
+
+	// cacheHits counts signatures served from the signature cache.
+	cacheHits = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "signature_cache_hits_total",
+		Help:      "Counter of signatures served from the signature cache.",
+	}, []string{"server", "zone"})
+
+	// cacheMisses counts signature cache misses.
+	cacheMisses = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "signature_cache_misses_total",
+		Help:      "Counter of signature cache misses.",
+	}, []string{"server", "zone"})
+
+	// signingFailures counts queries answered SERVFAIL because no valid signature could be made.
+	signingFailures = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "signing_failures_total",
+		Help:      "Counter of DO queries answered SERVFAIL because livesign could not sign.",
+	}, []string{"server", "zone"})
+
+	// activeZSK is the key tag of the ZSK that signs now.
+	activeZSK = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "active_zsk_tag",
+		Help:      "Key tag of the ZSK that signs now.",
+	}, []string{"zone"})
+
+	// bundleExpiration is when the last DNSKEY signature of the bundle expires.
+	bundleExpiration = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "bundle_expiration_timestamp_seconds",
+		Help:      "Unix time at which the last DNSKEY RRSIG of the bundle expires: sign a new bundle before then.",
+	}, []string{"zone"})
+)

@@ -1,0 +1,195 @@
+package livesign
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin"
+	"github.com/livesign/livesign/keystore"
+)
+
+func init() { plugin.Register("livesign", setup) }
+
+func setup(c *caddy.Controller) error {
+	cfgs, err := parse(c)
+	if err != nil {
+		return plugin.Error("livesign", err)
+	}
+	l, err := New(cfgs, time.Now)
+	if err != nil {
+		return plugin.Error("livesign", err)
+	}
+	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
+		l.Next = next
+		return l
+	})
+	return nil
+}
+
+// Config is one livesign block of a Corefile.
+type Config struct {
+	Zone        string
+	Keys        string // directory of ZSK key files
+	Bundle      string // offline-signed DNSKEY bundle
+	TrustAnchor string // DS or DNSKEY of the KSK; empty: trust the bundle's KSK
+
+	SignatureValidity time.Duration
+	SignatureRefresh  time.Duration
+	MaxZoneTTL        time.Duration
+	CacheSize         int // signatures kept in the cache
+	MaxSigners        int // signings running at once
+}
+
+// DefaultConfig returns a Config with the default durations and sizes.
+func DefaultConfig(zone string) Config {
+	return Config{
+		Zone:              zone,
+		SignatureValidity: 7 * 24 * time.Hour,
+		SignatureRefresh:  24 * time.Hour,
+		MaxZoneTTL:        24 * time.Hour,
+		CacheSize:         100000,
+		MaxSigners:        runtime.GOMAXPROCS(0),
+	}
+}
+
+// parse reads every livesign block of a server block.
+func parse(c *caddy.Controller) ([]Config, error) {
+	var cfgs []Config
+	for c.Next() {
+		zones := plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
+		if len(zones) != 1 {
+			return nil, c.Errf("one zone per livesign block, got %d (%v): each zone has its own bundle", len(zones), zones)
+		}
+		cfg := DefaultConfig(zones[0])
+		for c.NextBlock() {
+			if err := parseDirective(c, &cfg); err != nil {
+				return nil, err
+			}
+		}
+		if cfg.Keys == "" {
+			return nil, c.Errf("zone %s: missing 'keys DIR' (the directory with the ZSK key files)", cfg.Zone)
+		}
+		if cfg.Bundle == "" {
+			return nil, c.Errf("zone %s: missing 'bundle FILE' (the DNSKEY RRset signed by the offline KSK)", cfg.Zone)
+		}
+		if cfg.SignatureValidity <= cfg.SignatureRefresh+cfg.MaxZoneTTL {
+			return nil, c.Errf("zone %s: signature-validity %s must exceed signature-refresh %s + max-zone-ttl %s, or cached answers outlive their signatures",
+				cfg.Zone, cfg.SignatureValidity, cfg.SignatureRefresh, cfg.MaxZoneTTL)
+		}
+		cfgs = append(cfgs, cfg)
+	}
+	return cfgs, nil
+}
+
+func parseDirective(c *caddy.Controller, cfg *Config) error {
+	dir := c.Val()
+	switch dir {
+	case "keys", "bundle", "trust-anchor", "signature-validity", "signature-refresh", "max-zone-ttl", "cache", "max-signers":
+	default:
+		return c.Errf("unknown property %q", dir)
+	}
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return c.Errf("%s needs exactly one argument", dir)
+	}
+	arg := args[0]
+	switch dir {
+	case "keys", "bundle", "trust-anchor":
+		path := arg
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dnsserver.GetConfig(c).Root, path)
+		}
+		switch dir {
+		case "keys":
+			cfg.Keys = path
+		case "bundle":
+			cfg.Bundle = path
+		default:
+			cfg.TrustAnchor = path
+		}
+	case "signature-validity", "signature-refresh", "max-zone-ttl":
+		d, err := keystore.ParseDuration(arg)
+		if err != nil || d <= 0 {
+			return c.Errf("%s %q: want a positive duration such as 90m, 12h, 7d or 2w", dir, arg)
+		}
+		switch dir {
+		case "signature-validity":
+			cfg.SignatureValidity = d
+		case "signature-refresh":
+			cfg.SignatureRefresh = d
+		default:
+			cfg.MaxZoneTTL = d
+		}
+	case "cache", "max-signers":
+		n, err := strconv.Atoi(arg)
+		if err != nil || n < 1 {
+			return c.Errf("%s %q: want a positive integer", dir, arg)
+		}
+		if dir == "cache" {
+			cfg.CacheSize = n
+		} else {
+			cfg.MaxSigners = n
+		}
+	}
+	return nil
+}
+
+// New loads the keys, bundles and trust anchors of cfgs and checks that each
+// zone has a valid key set at now(): a bad input stops CoreDNS here.
+func New(cfgs []Config, now func() time.Time) (*Livesign, error) {
+	l := &Livesign{now: now, prober: newTypeProber(10000, now)}
+	for _, cfg := range cfgs {
+		tl, err := loadTimeline(cfg)
+		if err != nil {
+			return nil, err
+		}
+		z := &Zone{Name: cfg.Zone, Timeline: tl}
+		if _, err := z.Keys(now()); err != nil {
+			return nil, err
+		}
+		l.zones = append(l.zones, z)
+		l.names = append(l.names, z.Name)
+		if l.signer == nil {
+			l.signer = NewSigner(cfg.SignatureValidity, cfg.SignatureRefresh, cfg.CacheSize, cfg.MaxSigners)
+		}
+	}
+	return l, nil
+}
+
+// loadTimeline reads the files named by cfg.
+func loadTimeline(cfg Config) (*Timeline, error) {
+	keys, err := keystore.ReadKeyDir(cfg.Keys, cfg.Zone)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("zone %s: no key files K%s+*.key in %s: create a ZSK with 'livesign keygen -zone %s -zsk -dir %s'", cfg.Zone, cfg.Zone, cfg.Keys, cfg.Zone, cfg.Keys)
+	}
+	b, err := keystore.ReadBundle(cfg.Bundle, cfg.Zone)
+	if err != nil {
+		return nil, err
+	}
+	var a *keystore.Anchor
+	if cfg.TrustAnchor != "" {
+		if a, err = keystore.ReadAnchor(cfg.TrustAnchor, cfg.Zone); err != nil {
+			return nil, err
+		}
+	} else {
+		log.Warningf("zone %s: no trust-anchor: trusting whatever KSK signed %s", cfg.Zone, cfg.Bundle)
+	}
+	var last uint32
+	for _, s := range b.Slots {
+		for _, sig := range s.RRSIGs {
+			if sig.Expiration > last {
+				last = sig.Expiration
+			}
+		}
+	}
+	bundleExpiration.WithLabelValues(cfg.Zone).Set(float64(last))
+	return &Timeline{Zone: cfg.Zone, ZSKs: keys, Bundle: b, Anchor: a}, nil
+}

@@ -1,0 +1,119 @@
+package livesign
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coredns/caddy"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		input   string
+		wantErr string
+		check   func(t *testing.T, c Config)
+	}{
+		{`livesign example.net {
+			keys /k
+			bundle /b
+			trust-anchor /a
+		}`, "", func(t *testing.T, c Config) {
+			if c.Zone != "example.net." || c.Keys != "/k" || c.Bundle != "/b" || c.TrustAnchor != "/a" {
+				t.Errorf("got %+v", c)
+			}
+			if c.SignatureValidity != 7*24*time.Hour || c.SignatureRefresh != 24*time.Hour || c.MaxZoneTTL != 24*time.Hour {
+				t.Errorf("defaults: %+v", c)
+			}
+		}},
+		{`livesign example.net {
+			keys /k
+			bundle /b
+			signature-validity 2w
+			signature-refresh 12h
+			max-zone-ttl 3600s
+			cache 50
+			max-signers 3
+		}`, "", func(t *testing.T, c Config) {
+			if c.SignatureValidity != 14*24*time.Hour || c.SignatureRefresh != 12*time.Hour || c.MaxZoneTTL != time.Hour || c.CacheSize != 50 || c.MaxSigners != 3 {
+				t.Errorf("got %+v", c)
+			}
+		}},
+		{`livesign example.net { bundle /b
+		}`, "missing 'keys DIR'", nil},
+		{`livesign example.net { keys /k
+		}`, "missing 'bundle FILE'", nil},
+		{`livesign example.net { keys /k
+			bundle /b
+			frobnicate 1
+		}`, `unknown property "frobnicate"`, nil},
+		{`livesign example.net { keys /k /j
+		}`, "exactly one argument", nil},
+		{`livesign example.net { keys /k
+			bundle /b
+			signature-validity 1d
+		}`, "must exceed", nil},
+		{`livesign example.net { keys /k
+			bundle /b
+			max-zone-ttl soon
+		}`, "positive duration", nil},
+		{`livesign example.net { keys /k
+			bundle /b
+			cache -1
+		}`, "positive integer", nil},
+		{`livesign a.net b.net { keys /k
+			bundle /b
+		}`, "one zone per livesign block", nil},
+	}
+	for i, tc := range tests {
+		c := caddy.NewTestController("dns", tc.input)
+		cfgs, err := parse(c)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("test %d: error %v, want one containing %q", i, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("test %d: %v", i, err)
+			continue
+		}
+		if len(cfgs) != 1 {
+			t.Fatalf("test %d: %d configs", i, len(cfgs))
+		}
+		tc.check(t, cfgs[0])
+	}
+}
+
+// TestNewRefuses checks that each bad input stops startup with an error
+// naming the file and the reason.
+func TestNewRefuses(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(c *Config)
+		wantErr []string
+	}{
+		{"wrong anchor", func(c *Config) { c.Bundle = "testdata/bad/foreign-ksk.zone" }, []string{"foreign-ksk.zone", "trust anchor"}},
+		{"expired", func(c *Config) { c.Bundle = "testdata/bad/expired.zone" }, []string{"expired.zone", "expired"}},
+		{"missing zsk", func(c *Config) { c.Bundle = "testdata/bad/missing-zsk.zone" }, []string{"missing-zsk.zone", "44013"}},
+		{"garbage", func(c *Config) { c.Bundle = "testdata/bad/garbage.bundle" }, []string{"garbage.bundle"}},
+		{"empty", func(c *Config) { c.Bundle = "testdata/bad/empty.bundle" }, []string{"empty.bundle"}},
+		{"tampered", func(c *Config) { c.Bundle = "testdata/bad/tampered-rrsig.zone" }, []string{"tampered-rrsig.zone"}},
+		{"no keys", func(c *Config) { c.Keys = t.TempDir() }, []string{"no key files", "livesign keygen"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			tc.mutate(&cfg)
+			_, err := New([]Config{cfg}, func() time.Time { return testNow })
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
