@@ -2,7 +2,6 @@ package livesign_test
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,27 +125,6 @@ func ldnsCeremony(t *testing.T, zone string) keyFiles {
 	return keyFiles{keys: filepath.Join(dir, "keys"), bundle: filepath.Join(dir, "zone.bundle"), anchor: anchor}
 }
 
-// freePort returns a port free on 127.0.0.1 for both UDP and TCP, so that
-// resolvers falling back to TCP after TC=1 reach the same server.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
-
 // startServer runs CoreDNS in-process: file serving the fixture zone under
 // zone, livesign signing it with kf. It returns host:port.
 func startServer(t *testing.T, zone string, kf keyFiles) string {
@@ -164,7 +142,7 @@ func startServer(t *testing.T, zone string, kf keyFiles) string {
 	if err := os.WriteFile(anchor, []byte(kf.anchor), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := validators.FreePort(t)
 	corefile := fmt.Sprintf(`%s:%d {
     bind 127.0.0.1
     file %s
