@@ -125,6 +125,39 @@ func ldnsCeremony(t *testing.T, zone string) keyFiles {
 	return keyFiles{keys: filepath.Join(dir, "keys"), bundle: filepath.Join(dir, "zone.bundle"), anchor: anchor}
 }
 
+// bindCeremony runs the classic flow with BIND's tools: dnssec-keygen for
+// both keys, dnssec-signzone -O full over a zone holding only the DNSKEYs
+// (the ZSK's private key stays on the server), awk, dnssec-dsfromkey.
+func bindCeremony(t *testing.T, zone string) keyFiles {
+	for _, tool := range []string{"dnssec-keygen", "dnssec-signzone", "dnssec-dsfromkey", "awk"} {
+		validators.Require(t, tool)
+	}
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "keys"), 0o700)
+	os.Mkdir(filepath.Join(dir, "ksk"), 0o700)
+	ksk := strings.TrimSpace(run(t, filepath.Join(dir, "ksk"), "dnssec-keygen", "-q", "-f", "KSK", "-a", "ECDSAP256SHA256", "-n", "ZONE", zone))
+	zsk := strings.TrimSpace(run(t, filepath.Join(dir, "keys"), "dnssec-keygen", "-q", "-a", "ECDSAP256SHA256", "-n", "ZONE", zone))
+	pub, err := os.ReadFile(filepath.Join(dir, "keys", zsk+".key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The ZSK's public half travels to the offline machine.
+	if err := os.WriteFile(filepath.Join(dir, "ksk", zsk+".key"), pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	z := fmt.Sprintf("$TTL 3600\n@ SOA ns1 hostmaster 1 3600 600 864000 300\n@ NS ns1\n$INCLUDE %s.key\n$INCLUDE %s.key\n", ksk, zsk)
+	if err := os.WriteFile(filepath.Join(dir, "ksk", "dnskey.zone"), []byte(z), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, filepath.Join(dir, "ksk"), "dnssec-signzone", "-P", "-O", "full", "-x", "-o", zone, "-e", "+2592000", "-f", "dnskey.zone.signed", "dnskey.zone")
+	bundle := run(t, filepath.Join(dir, "ksk"), "awk", `$4=="DNSKEY" || ($4=="RRSIG" && $5=="DNSKEY")`, "dnskey.zone.signed")
+	if err := os.WriteFile(filepath.Join(dir, "zone.bundle"), []byte(bundle), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	anchor := run(t, filepath.Join(dir, "ksk"), "dnssec-dsfromkey", "-2", ksk+".key")
+	return keyFiles{keys: filepath.Join(dir, "keys"), bundle: filepath.Join(dir, "zone.bundle"), anchor: anchor}
+}
+
 // startServer runs CoreDNS in-process: file serving the fixture zone under
 // zone, livesign signing it with kf. It returns host:port.
 func startServer(t *testing.T, zone string, kf keyFiles) string {
@@ -205,6 +238,7 @@ func TestEndToEndValidators(t *testing.T) {
 		{"livesign-bundle", "example.net", func(t *testing.T, z string) keyFiles { return livesignCeremony(t, z, "ECDSAP256SHA256") }},
 		{"livesign-bundle-ed25519", "signed.example", func(t *testing.T, z string) keyFiles { return livesignCeremony(t, z, "ED25519") }},
 		{"ldns-classic", "example.org", ldnsCeremony},
+		{"bind-classic", "zone.test", bindCeremony},
 	}
 	for _, c := range ceremonies {
 		t.Run(c.name, func(t *testing.T) {

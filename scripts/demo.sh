@@ -62,6 +62,7 @@ ns.insecure IN A     192.0.2.53
 secure      IN NS    ns.secure
 secure      IN DS    12345 13 2 abababababababababababababababababababababababababababababababab
 ns.secure   IN A     192.0.2.54
+big         IN TXT   "$(printf 'x%.0s' $(seq 1 250))" "$(printf 'y%.0s' $(seq 1 250))" "$(printf 'z%.0s' $(seq 1 250))" "$(printf 'w%.0s' $(seq 1 250))" "$(printf 'v%.0s' $(seq 1 250))"
 ZONE
 
 cat >"$demo/Corefile" <<COREFILE
@@ -84,6 +85,7 @@ cat <<MSG
 
   delv @127.0.0.1 -p $port -a $demo/anchor.delv +root=$zone www.$zone A
   delv @127.0.0.1 -p $port -a $demo/anchor.delv +root=$zone nope.$zone A
+  delv @127.0.0.1 -p $port -a $demo/anchor.delv +root=$zone big.$zone TXT   # TC over UDP, then TCP
   dig @127.0.0.1 -p $port +dnssec www.$zone A
 
 delv prints "; fully validated" when the chain from the anchor to the answer holds.

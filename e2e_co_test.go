@@ -1,0 +1,87 @@
+package livesign_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/livesign/livesign/internal/validators"
+)
+
+// coProxy forwards every query to server with the EDNS CO flag set, as a
+// resolver that understands RFC 9824 would send it, and returns its address.
+func coProxy(t *testing.T, server string) string {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", validators.FreePort(t))
+	handler := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		q := r.Copy()
+		if q.IsEdns0() == nil {
+			q.SetEdns0(1232, false)
+		}
+		q.IsEdns0().SetCo()
+		c := &dns.Client{Net: w.LocalAddr().Network()}
+		resp, _, err := c.Exchange(q, server)
+		if err != nil {
+			m := new(dns.Msg)
+			m.SetRcode(r, dns.RcodeServerFailure)
+			w.WriteMsg(m)
+			return
+		}
+		resp.Id = r.Id
+		w.WriteMsg(resp)
+	})
+	for _, network := range []string{"udp", "tcp"} {
+		started := make(chan struct{})
+		srv := &dns.Server{Addr: addr, Net: network, Handler: handler, NotifyStartedFunc: func() { close(started) }}
+		go srv.ListenAndServe()
+		<-started
+		t.Cleanup(func() { srv.Shutdown() })
+	}
+	return addr
+}
+
+// TestEndToEndCompactNXDOMAIN checks both forms of RFC 9824 NXDOMAIN through
+// validators: without CO (rcode NOERROR, NXNAME in the bitmap) and with CO
+// (rcode NXDOMAIN, CO echoed), which unbound must accept as validated.
+// unbound 1.17 predates RFC 9824: seeing an NSEC that matches the query name
+// under an NXDOMAIN rcode, it validates the proof and reports NOERROR, so
+// through it either rcode counts, with AD; the server's own rcode is checked
+// directly.
+func TestEndToEndCompactNXDOMAIN(t *testing.T) {
+	kf := livesignCeremony(t, "example.net", "ECDSAP256SHA256")
+	server := startServer(t, "example.net", kf)
+
+	// Direct, with CO: the server answers NXDOMAIN and echoes CO.
+	q := new(dns.Msg)
+	q.SetQuestion("nope.example.net.", dns.TypeA)
+	q.SetEdns0(1232, true)
+	q.IsEdns0().SetCo()
+	r, err := dns.Exchange(q, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Rcode != dns.RcodeNameError || r.IsEdns0() == nil || !r.IsEdns0().Co() {
+		t.Fatalf("CO query: want NXDOMAIN with CO echoed, got\n%s", r)
+	}
+
+	plain := validators.StartUnbound(t, "example.net.", server, kf.anchor)
+	withCO := validators.StartUnbound(t, "example.net.", coProxy(t, server), kf.anchor)
+	for _, tc := range []struct {
+		u      *validators.Unbound
+		name   string
+		rcodes []int
+	}{
+		{plain, "nope.example.net.", []int{dns.RcodeSuccess}},
+		{withCO, "nope.example.net.", []int{dns.RcodeNameError, dns.RcodeSuccess}},
+		{withCO, "deeper.nope.example.net.", []int{dns.RcodeNameError, dns.RcodeSuccess}},
+		{withCO, "www.example.net.", []int{dns.RcodeSuccess}},
+	} {
+		m := tc.u.Query(t, tc.name, dns.TypeA)
+		if !slices.Contains(tc.rcodes, m.Rcode) || !m.AuthenticatedData || len(m.Answer) != 0 && tc.rcodes[0] != dns.RcodeSuccess {
+			t.Errorf("%s A: rcode %s AD=%v, want %s with AD\n%s\n%s", tc.name, dns.RcodeToString[m.Rcode], m.AuthenticatedData,
+				dns.RcodeToString[tc.rcodes[0]], m, tc.u.Log())
+		}
+	}
+}
