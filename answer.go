@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coredns/coredns/plugin/pkg/response"
 	"github.com/coredns/coredns/request"
 	"github.com/miekg/dns"
 )
@@ -19,119 +18,150 @@ type answer struct {
 	zone     *Zone
 	keys     *KeySet
 	now      time.Time
-	wildcard string // the wildcard the backend expanded, if it says so
+	wildcard string // the wildcard the backend expanded; then "owner|wildcard"
+	co       bool   // the query has CO and livesign honours it: NXDOMAIN stays NXDOMAIN
+}
+
+// kind is what a reply of the next plugin says, for signing.
+type kind int
+
+const (
+	positive kind = iota // data (maybe after a CNAME chain)
+	noData               // the chain's last name exists, the type not
+	nameError            // the chain's last name does not exist
+	referral             // a delegation below the zone
+	other                // an error rcode: passed on unsigned
+)
+
+// classify says what in is about and which name a denial is about: the end
+// of the CNAME chain that starts at the query name.
+func classify(in *dns.Msg, qname string, qtype uint16, zone string) (kind, string) {
+	target := chainEnd(qname, in.Answer)
+	switch in.Rcode {
+	case dns.RcodeNameError:
+		return nameError, target
+	case dns.RcodeSuccess:
+	default:
+		return other, target
+	}
+	for _, rr := range in.Answer {
+		if h := rr.Header(); strings.EqualFold(h.Name, target) && (h.Rrtype == qtype || qtype == dns.TypeANY) {
+			return positive, target
+		}
+	}
+	if len(in.Answer) == 0 && isReferral(in, referralCut(in)) && !strings.EqualFold(referralCut(in), zone) {
+		return referral, target
+	}
+	if !dns.IsSubDomain(zone, target) {
+		return positive, target // the chain leaves the zone: the resolver goes on
+	}
+	return noData, target
+}
+
+// referralCut returns the owner of the first NS RRset in the authority section.
+func referralCut(in *dns.Msg) string {
+	for _, rr := range in.Ns {
+		if rr.Header().Rrtype == dns.TypeNS {
+			return rr.Header().Name
+		}
+	}
+	return ""
 }
 
 // sign builds the signed reply to in. in belongs to the next plugin and is
-// not modified: the reply gets new sections.
+// not modified: the reply gets new sections, and RRs are copied before any
+// change.
 func (a *answer) sign(in *dns.Msg) (*dns.Msg, error) {
 	m := new(dns.Msg)
 	m.MsgHdr = in.MsgHdr
 	m.Compress = true
 	m.Question = in.Question
-	co := false
-	if o := a.state.Req.IsEdns0(); o != nil {
-		co = o.Co()
-	}
+	qtype := a.state.QType()
 
-	mt, _ := response.Typify(in, a.now)
 	answer, ns, extra := strip(in.Answer), strip(in.Ns), strip(in.Extra)
-	switch mt {
-	case response.NoError, response.NameError, response.NoData, response.Delegation:
-	default: // errors, meta queries: nothing to sign
+	k, target := classify(in, a.state.Name(), qtype, a.zone.Name)
+	if k == other {
 		m.Answer, m.Ns, m.Extra = answer, ns, extra
-		setOPT(a.state, m, false)
+		setOPT(a.state, m, a.co)
 		return m, nil
 	}
+	a.wildcard = a.expansion(answer, target)
 
 	var err error
-	if m.Answer, err = a.signAnswer(answer); err != nil {
+	if m.Answer, err = a.signRRsets(answer, true); err != nil {
 		return nil, err
 	}
-	target := chainEnd(a.state.Name(), answer)
-	switch mt {
-	case response.NoError:
-		m.Ns, err = a.signSection(ns, false)
-	case response.Delegation:
+	switch {
+	case k == positive:
+		m.Ns, err = a.signRRsets(ns, false)
+	case k == referral:
 		m.Ns, err = a.signReferral(ns)
-	case response.NameError:
-		m.Ns, err = a.deny(ns, target, nil, true)
-		if !co {
+	case len(answer) == 0 && (qtype == dns.TypeNSEC || qtype == dns.TypeANY) && target == a.state.Name():
+		// The NSEC itself, or RFC 8482's answer to ANY: data, not a denial.
+		m.Rcode = dns.RcodeSuccess
+		m.Answer, err = a.synthesize(ns, target, k == nameError)
+	case k == nameError:
+		m.Ns, err = a.deny(ns, target, []uint16{TypeNXNAME})
+		if !a.co {
 			m.Rcode = dns.RcodeSuccess
 		}
-	case response.NoData:
-		m.Ns, err = a.deny(ns, target, a.typesAt(target, ns), false)
+	case k == noData:
+		var types []uint16
+		if types, err = a.typesAt(target, ns); err == nil {
+			m.Ns, err = a.deny(ns, target, types)
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	m.Ns = append(m.Ns, a.wildcardProofs(answer)...)
-	if err = a.signLast(m); err != nil {
+	proofs, err := a.wildcardProofs(answer, ns)
+	if err != nil {
+		return nil, err
+	}
+	m.Ns = append(m.Ns, proofs...)
+	if err = a.signNSECs(m); err != nil {
 		return nil, err
 	}
 	m.Extra = extra
-	setOPT(a.state, m, co)
+	setOPT(a.state, m, a.co)
 	return m, nil
 }
 
-// signAnswer signs each in-zone RRset of the answer section. RRsets the
-// backend synthesized from a wildcard are signed as the wildcard.
-func (a *answer) signAnswer(rrs []dns.RR) ([]dns.RR, error) {
-	var out []dns.RR
-	for _, set := range rrsets(rrs) {
-		out = append(out, set...)
-		owner := set[0].Header().Name
-		if !dns.IsSubDomain(a.zone.Name, owner) {
-			continue
-		}
-		sig, err := a.l.signer.Sign(a.ctx, set, a.expandedFrom(owner), a.zone.Name, a.keys.ZSK, a.now)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sig)
-	}
-	return out, nil
-}
-
-// expandedFrom returns the wildcard owner was synthesized from, or "".
-func (a *answer) expandedFrom(owner string) string {
-	if a.wildcard == "" || strings.EqualFold(owner, a.wildcard) {
+// expansion returns the wildcard the backend synthesized the answer from,
+// as the owner it applies to and the wildcard, or "". The file plugin names
+// the last wildcard it used; it applies to the first owner of the chain
+// below the wildcard's parent (a later owner there is a real name the
+// wildcard's CNAME points to).
+func (a *answer) expansion(answer []dns.RR, target string) string {
+	if a.wildcard == "" {
 		return ""
 	}
 	parent := a.wildcard[2:]
-	if dns.IsSubDomain(parent, owner) && !strings.EqualFold(owner, parent) {
-		return a.wildcard
+	owners := make([]string, 0, len(answer)+1)
+	for _, rr := range answer {
+		owners = append(owners, rr.Header().Name)
+	}
+	for _, owner := range append(owners, target) { // target: a NODATA from the wildcard
+		if dns.IsSubDomain(parent, owner) && !strings.EqualFold(owner, parent) && !strings.EqualFold(owner, a.wildcard) {
+			return strings.ToLower(owner) + "|" + a.wildcard
+		}
 	}
 	return ""
 }
 
-// wildcardProofs returns, for each answer owner synthesized from a
-// wildcard, an NSEC proving that no closer match exists: it covers the next
-// closer name, the ancestor of the owner one label below the wildcard's
-// parent (RFC 4035 §5.3.4). It is signed later by signLast.
-func (a *answer) wildcardProofs(answer []dns.RR) []dns.RR {
-	var out []dns.RR
-	done := map[string]bool{}
-	for _, set := range rrsets(answer) {
-		owner := strings.ToLower(set[0].Header().Name)
-		w := a.expandedFrom(owner)
-		if w == "" {
-			continue
-		}
-		labels := dns.SplitDomainName(owner)
-		closer := dns.Fqdn(strings.Join(labels[len(labels)-dns.CountLabel(w):], "."))
-		if done[closer] {
-			continue
-		}
-		done[closer] = true
-		out = append(out, coveringNSEC(closer, set[0].Header().Ttl))
+// expandedFrom returns the wildcard owner was synthesized from, or "".
+func (a *answer) expandedFrom(owner string) string {
+	o, w, ok := strings.Cut(a.wildcard, "|")
+	if !ok || !strings.EqualFold(o, owner) {
+		return ""
 	}
-	return out
+	return w
 }
 
-// signSection signs the in-zone RRsets of an authority section, except NS
-// RRsets below the apex (delegations, which the parent does not sign).
-func (a *answer) signSection(rrs []dns.RR, _ bool) ([]dns.RR, error) {
+// signRRsets signs the in-zone RRsets of a section, except NS RRsets below
+// the apex (delegations, which the parent does not sign). In the answer
+// section an RRset synthesized from a wildcard is signed as the wildcard.
+func (a *answer) signRRsets(rrs []dns.RR, answerSection bool) ([]dns.RR, error) {
 	var out []dns.RR
 	for _, set := range rrsets(rrs) {
 		out = append(out, set...)
@@ -139,7 +169,11 @@ func (a *answer) signSection(rrs []dns.RR, _ bool) ([]dns.RR, error) {
 		if !dns.IsSubDomain(a.zone.Name, hdr.Name) || (hdr.Rrtype == dns.TypeNS && !strings.EqualFold(hdr.Name, a.zone.Name)) {
 			continue
 		}
-		sig, err := a.l.signer.Sign(a.ctx, set, "", a.zone.Name, a.keys.ZSK, a.now)
+		wildcard := ""
+		if answerSection {
+			wildcard = a.expandedFrom(hdr.Name)
+		}
+		sig, err := a.zone.signer.Sign(a.ctx, set, wildcard, a.zone.Name, a.keys.ZSK, a.now)
 		if err != nil {
 			return nil, err
 		}
@@ -148,53 +182,122 @@ func (a *answer) signSection(rrs []dns.RR, _ bool) ([]dns.RR, error) {
 	return out, nil
 }
 
-// signReferral signs a referral: the NS RRset stays unsigned, a DS RRset is
-// signed, and without DS an NSEC at the cut proves the child is unsigned.
-func (a *answer) signReferral(ns []dns.RR) ([]dns.RR, error) {
-	out, err := a.signSection(ns, true)
+// wildcardProofs returns, for the answer owner synthesized from a
+// wildcard, an NSEC proving that no closer match exists: it covers the next
+// closer name, the ancestor of the owner one label below the wildcard's
+// parent (RFC 4035 §5.3.4). It is signed later by signNSECs.
+func (a *answer) wildcardProofs(answer, ns []dns.RR) ([]dns.RR, error) {
+	owner, w, ok := strings.Cut(a.wildcard, "|")
+	if !ok {
+		return nil, nil
+	}
+	found := false
+	for _, rr := range answer {
+		found = found || strings.EqualFold(rr.Header().Name, owner)
+	}
+	if !found {
+		return nil, nil
+	}
+	ttl, err := a.negativeTTL(ns)
 	if err != nil {
 		return nil, err
 	}
-	var cut string
-	var ttl uint32
+	labels := dns.SplitDomainName(owner)
+	closer := dns.Fqdn(strings.Join(labels[len(labels)-dns.CountLabel(w):], "."))
+	return []dns.RR{coveringNSEC(closer, ttl)}, nil
+}
+
+// signReferral signs a referral: the NS RRset stays unsigned, a DS RRset is
+// signed, and without DS an NSEC at the cut proves the child is unsigned.
+func (a *answer) signReferral(ns []dns.RR) ([]dns.RR, error) {
+	out, err := a.signRRsets(ns, false)
+	if err != nil {
+		return nil, err
+	}
+	cut := ""
 	for _, rr := range ns {
 		switch rr.Header().Rrtype {
 		case dns.TypeDS:
 			return out, nil
 		case dns.TypeNS:
-			cut, ttl = rr.Header().Name, rr.Header().Ttl
+			cut = rr.Header().Name
 		}
 	}
 	if cut == "" || !dns.IsSubDomain(a.zone.Name, cut) {
 		return out, nil
 	}
+	ttl, err := a.negativeTTL(ns)
+	if err != nil {
+		return nil, err
+	}
 	return append(out, compactNSEC(strings.ToLower(cut), ttl, []uint16{dns.TypeNS})), nil
 }
 
 // deny builds the authority section of a compact negative answer: the SOA
-// and an NSEC at name whose bitmap lists types (NXNAME when the name does
-// not exist at all). Signatures are added by signLast.
-func (a *answer) deny(ns []dns.RR, name string, types []uint16, nxname bool) ([]dns.RR, error) {
-	out, err := a.signSection(ns, false)
+// and an NSEC at name whose bitmap lists types. Signatures are added by
+// signNSECs.
+func (a *answer) deny(ns []dns.RR, name string, types []uint16) ([]dns.RR, error) {
+	out, err := a.signRRsets(ns, false)
 	if err != nil {
 		return nil, err
 	}
-	if nxname {
-		types = []uint16{TypeNXNAME}
+	ttl, err := a.negativeTTL(ns)
+	if err != nil {
+		return nil, err
 	}
-	return append(out, compactNSEC(strings.ToLower(name), negativeTTL(ns), types)), nil
+	return append(out, compactNSEC(strings.ToLower(name), ttl, types)), nil
+}
+
+// synthesize answers a query for type NSEC with the compact NSEC at the
+// name, and a query for ANY at an existing name with RFC 8482's HINFO. The
+// records are signed by signNSECs or here.
+func (a *answer) synthesize(ns []dns.RR, name string, nx bool) ([]dns.RR, error) {
+	ttl, err := a.negativeTTL(ns)
+	if err != nil {
+		return nil, err
+	}
+	name = strings.ToLower(name)
+	if a.state.QType() == dns.TypeANY {
+		if nx {
+			return nil, nil
+		}
+		hinfo := &dns.HINFO{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: ttl}, Cpu: "RFC8482"}
+		sig, err := a.zone.signer.Sign(a.ctx, []dns.RR{hinfo}, "", a.zone.Name, a.keys.ZSK, a.now)
+		if err != nil {
+			return nil, err
+		}
+		return []dns.RR{hinfo, sig}, nil
+	}
+	types := []uint16{TypeNXNAME}
+	if !nx {
+		if types, err = a.typesAt(name, ns); err != nil {
+			return nil, err
+		}
+	}
+	nsec := compactNSEC(name, ttl, types)
+	sig, err := a.zone.signer.Sign(a.ctx, []dns.RR{nsec}, "", a.zone.Name, a.keys.ZSK, a.now)
+	if err != nil {
+		return nil, err
+	}
+	return []dns.RR{nsec, sig}, nil
 }
 
 // typesAt returns the types at name for a NODATA bitmap: what the backend
 // holds there (for a wildcard expansion, what the wildcard holds), plus the
 // keys at the apex, never the queried type.
-func (a *answer) typesAt(name string, ns []dns.RR) []uint16 {
+func (a *answer) typesAt(name string, ns []dns.RR) ([]uint16, error) {
 	probe := name
 	if w := a.expandedFrom(name); w != "" {
 		probe = w
 	}
-	next := func(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) { a.l.Next.ServeDNS(ctx, w, r) }
-	types, _ := a.l.prober.TypesAt(a.ctx, next, a.w, probe, negativeTTL(ns))
+	ttl, err := a.negativeTTL(ns)
+	if err != nil {
+		return nil, err
+	}
+	types, err := a.l.prober.TypesAt(a.ctx, a.w, probe, ttl)
+	if err != nil {
+		return nil, err
+	}
 	var out []uint16
 	for _, t := range types {
 		if t != a.state.QType() {
@@ -210,16 +313,16 @@ func (a *answer) typesAt(name string, ns []dns.RR) []uint16 {
 			out = append(out, dns.TypeCDNSKEY)
 		}
 	}
-	return out
+	return out, nil
 }
 
-// signLast signs the NSEC records livesign made for the authority section.
-func (a *answer) signLast(m *dns.Msg) error {
+// signNSECs signs the NSEC records livesign made for the authority section.
+func (a *answer) signNSECs(m *dns.Msg) error {
 	var out []dns.RR
 	for _, rr := range m.Ns {
 		out = append(out, rr)
 		if nsec, ok := rr.(*dns.NSEC); ok {
-			sig, err := a.l.signer.Sign(a.ctx, []dns.RR{nsec}, "", a.zone.Name, a.keys.ZSK, a.now)
+			sig, err := a.zone.signer.Sign(a.ctx, []dns.RR{nsec}, "", a.zone.Name, a.keys.ZSK, a.now)
 			if err != nil {
 				return err
 			}
@@ -230,15 +333,19 @@ func (a *answer) signLast(m *dns.Msg) error {
 	return nil
 }
 
-// negativeTTL is the TTL for denial records: min(SOA TTL, SOA minimum)
-// (RFC 9077), or 300 s when the backend gave no SOA.
-func negativeTTL(ns []dns.RR) uint32 {
+// negativeTTL is the TTL of every NSEC livesign makes: min(SOA TTL, SOA
+// minimum) (RFC 9077), from the SOA in ns or else the zone's own.
+func (a *answer) negativeTTL(ns []dns.RR) (uint32, error) {
 	for _, rr := range ns {
 		if soa, ok := rr.(*dns.SOA); ok {
-			return min(soa.Hdr.Ttl, soa.Minttl)
+			return min(soa.Hdr.Ttl, soa.Minttl), nil
 		}
 	}
-	return 300
+	soa, err := a.l.prober.SOA(a.ctx, a.w, a.zone.Name)
+	if err != nil {
+		return 0, err
+	}
+	return min(soa.Hdr.Ttl, soa.Minttl), nil
 }
 
 // chainEnd follows the CNAME chain from qname through the answer and
@@ -264,15 +371,19 @@ func chainEnd(qname string, answer []dns.RR) string {
 // first appearance.
 func rrsets(rrs []dns.RR) [][]dns.RR {
 	var sets [][]dns.RR
-	index := map[string]int{}
 	for _, rr := range rrs {
 		h := rr.Header()
-		k := strings.ToLower(h.Name) + "/" + dns.TypeToString[h.Rrtype] + "/" + dns.ClassToString[h.Class]
-		if i, ok := index[k]; ok {
+		i := len(sets) - 1
+		for ; i >= 0; i-- {
+			s := sets[i][0].Header()
+			if s.Rrtype == h.Rrtype && s.Class == h.Class && strings.EqualFold(s.Name, h.Name) {
+				break
+			}
+		}
+		if i >= 0 {
 			sets[i] = append(sets[i], rr)
 			continue
 		}
-		index[k] = len(sets)
 		sets = append(sets, []dns.RR{rr})
 	}
 	return sets

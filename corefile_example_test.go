@@ -23,7 +23,7 @@ func TestCorefileExample(t *testing.T) {
 	}
 	kf := livesignCeremony(t, "example.net", "ECDSAP256SHA256")
 	demo := t.TempDir()
-	db, err := os.ReadFile("testdata/ldns-classic/db.example.net")
+	db, err := os.ReadFile("testdata/zone.db")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,12 +49,22 @@ func bitmap(types []uint16, extra ...uint16) []uint16 {
 	return out
 }
 
-// successor returns the first name after name in canonical order: \000.name.
+// successor returns the first name after name in canonical order:
+// \000.name, or when that would be too long, the next sibling.
 func successor(name string) string {
-	if len(name)+5 > 255 { // no room for another label: keep the proof minimal anyway
-		return name
+	if wireLen(name)+2 > 255 {
+		return nextSibling(name)
 	}
 	return `\000.` + name
+}
+
+// wireLen returns the length of name in wire format.
+func wireLen(name string) int {
+	n := 1
+	for _, l := range dns.SplitDomainName(name) {
+		n += 1 + len(unescapeLabel(l))
+	}
+	return n
 }
 
 // nextSibling returns the first name after name and all its descendants
@@ -66,12 +76,12 @@ func nextSibling(name string) string {
 	}
 	first := unescapeLabel(strings.ToLower(labels[0]))
 	switch {
-	case len(first) < 63 && len(name)+4 <= 255:
+	case len(first) < 63 && wireLen(name) < 255:
 		first = append(first, 0)
 	case first[len(first)-1] < 0xff: // no room to grow the label: bump its last octet
 		first[len(first)-1]++
 	default:
-		return successor(name)
+		return `\000.` + name // cannot happen for a name that fits: some label is short
 	}
 	if len(labels) == 1 {
 		return escapeLabel(first) + "."
@@ -106,7 +116,7 @@ func predecessor(name string) string {
 			last = 'A' - 1
 		}
 		label = append(append([]byte(nil), first[:len(first)-1]...), last)
-		if len(label) < 63 && len(name)+4 < 255 {
+		if len(label) < 63 && wireLen(name) < 255 {
 			label = append(label, 0xff)
 		}
 	}

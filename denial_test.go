@@ -26,6 +26,8 @@ func TestPredecessorSuccessorCover(t *testing.T) {
 		"x.wild.example.net.", "a.example.net.", "www.example.net.", "[.example.net.",
 		"a\\000.example.net.", "Ab.Example.NET.", "0.example.net.", "-.example.net.",
 		"b.a.wild.example.net.", strings.Repeat("a", 63) + ".example.net.",
+		// 253 octets on the wire: no room for \000. in front
+		strings.Repeat(strings.Repeat("c", 62)+".", 3) + strings.Repeat("d", 45) + ".example.net.",
 	}
 	for _, n := range names {
 		p, s, sib := predecessor(n), successor(n), nextSibling(n)
@@ -43,6 +45,9 @@ func TestPredecessorSuccessorCover(t *testing.T) {
 		}
 		if !canonicalLess(n, s) {
 			t.Errorf("successor(%q) = %q does not sort after it", n, s)
+		}
+		if wireLen(s) > 255 || wireLen(p) > 255 || wireLen(sib) > 255 {
+			t.Errorf("%q: a name longer than 255 octets: %d %d %d", n, wireLen(p), wireLen(s), wireLen(sib))
 		}
 		if dns.CountLabel(p) != dns.CountLabel(n) || !dns.IsSubDomain(strings.ToLower(n[strings.Index(n, ".")+1:]), strings.ToLower(p)) {
 			t.Errorf("predecessor(%q) = %q is not a sibling", n, p)

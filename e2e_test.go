@@ -163,7 +163,7 @@ func bindCeremony(t *testing.T, zone string) keyFiles {
 func startServer(t *testing.T, zone string, kf keyFiles) string {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := os.ReadFile("testdata/ldns-classic/db.example.net")
+	db, err := os.ReadFile("testdata/zone.db")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,6 +226,13 @@ func e2eCases(zone string) []e2eCase {
 		{n("secure"), dns.TypeDS, dns.RcodeSuccess},
 		{n("insecure"), dns.TypeDS, dns.RcodeSuccess},
 		{n("big"), dns.TypeTXT, dns.RcodeSuccess}, // needs TC over UDP, then TCP
+		{n("srv"), dns.TypeSRV, dns.RcodeSuccess},
+		{n("caa"), dns.TypeCAA, dns.RcodeSuccess},
+		{n("cnx"), dns.TypeA, dns.RcodeSuccess},      // CNAME to a name that does not exist
+		{n("cnodata"), dns.TypeMX, dns.RcodeSuccess}, // CNAME to a name without MX
+		{n("x.wc3"), dns.TypeA, dns.RcodeSuccess},    // wildcard CNAME into its own parent
+		{n("www"), dns.TypeNSEC, dns.RcodeSuccess},
+		{n("www"), dns.TypeANY, dns.RcodeSuccess},
 	}
 }
 

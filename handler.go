@@ -21,16 +21,18 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 	if z == nil || len(r.Question) != 1 {
 		return plugin.NextOrFailure(l.Name(), l.Next, ctx, w, r)
 	}
-	server := metrics.WithServer(ctx)
-	if state.QType() == TypeNXNAME {
-		return l.formErr(w, r)
+	switch state.QType() {
+	case TypeNXNAME: // a meta type (RFC 9824 §3.3)
+		return l.refuse(w, state, dns.RcodeFormatError, 0, "")
+	case dns.TypeRRSIG:
+		return l.refuse(w, state, dns.RcodeRefused, dns.ExtendedErrorCodeNotSupported, "livesign: RRSIG queries are not answered; ask for the type you want")
 	}
 
 	now := l.now()
 	ks, kerr := z.Keys(now)
 	if state.Name() == z.Name && keyRRs(ks, state.QType()) != nil {
 		if kerr != nil {
-			return l.servFail(w, state, server, z, kerr)
+			return l.servFail(ctx, w, state, z, kerr)
 		}
 		return l.writeKeys(w, state, ks)
 	}
@@ -38,7 +40,7 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 		return plugin.NextOrFailure(l.Name(), l.Next, ctx, w, r)
 	}
 	if kerr != nil {
-		return l.servFail(w, state, server, z, kerr)
+		return l.servFail(ctx, w, state, z, kerr)
 	}
 
 	// The file plugin names the wildcard it expanded in metadata; give it
@@ -57,14 +59,21 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 		wildcard = dns.Fqdn(f())
 	}
 
-	a := &answer{l: l, ctx: ctx, w: w, state: state, zone: z, keys: ks, now: now, wildcard: wildcard}
+	a := &answer{l: l, ctx: ctx, w: w, state: state, zone: z, keys: ks, now: now, wildcard: wildcard, co: l.co(state)}
 	m, err := a.sign(nw.Msg)
 	if err != nil {
-		return l.servFail(w, state, server, z, err)
+		return l.servFail(ctx, w, state, z, err)
 	}
 	truncate(state, m)
 	w.WriteMsg(m)
 	return dns.RcodeSuccess, nil
+}
+
+// co tells whether the query asks for compact answers with the CO flag and
+// livesign may give them.
+func (l *Livesign) co(state request.Request) bool {
+	o := state.Req.IsEdns0()
+	return o != nil && o.Co() && l.compact.Load()
 }
 
 // keyRRs returns the apex RRset of type qtype that the key set serves
@@ -105,30 +114,29 @@ func (l *Livesign) writeKeys(w dns.ResponseWriter, state request.Request, ks *Ke
 			m.Answer = append(m.Answer, ks.CDNSKEYSig...)
 		}
 	}
-	setOPT(state, m, false)
+	setOPT(state, m, l.co(state))
 	truncate(state, m)
 	w.WriteMsg(m)
 	return dns.RcodeSuccess, nil
 }
 
 // servFail answers SERVFAIL with an Extended DNS Error instead of an answer
-// that a validator would find unsigned or expired.
-func (l *Livesign) servFail(w dns.ResponseWriter, state request.Request, server string, z *Zone, err error) (int, error) {
-	log.Errorf("zone %s: %s %s: %v", z.Name, state.Name(), state.Type(), err)
-	signingFailures.WithLabelValues(server, z.Name).Inc()
-	m := new(dns.Msg)
-	m.SetRcode(state.Req, dns.RcodeServerFailure)
-	if o := setOPT(state, m, false); o != nil {
-		o.Option = append(o.Option, &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: "livesign: cannot sign: " + err.Error()})
-	}
-	w.WriteMsg(m)
-	return dns.RcodeServerFailure, nil
+// that a validator would find unsigned or expired. The reason goes to the
+// log (at most once a minute per zone), not to the client.
+func (l *Livesign) servFail(ctx context.Context, w dns.ResponseWriter, state request.Request, z *Zone, err error) (int, error) {
+	z.logFailure(l.now(), "zone %s: %s %s: answering SERVFAIL: %v", z.Name, state.Name(), state.Type(), err)
+	signingFailures.WithLabelValues(metrics.WithServer(ctx), z.Name).Inc()
+	return l.refuse(w, state, dns.RcodeServerFailure, dns.ExtendedErrorCodeOther, "livesign: cannot sign this answer now; see the server log")
 }
 
-// formErr answers queries for the NXNAME meta type (RFC 9824 §5).
-func (l *Livesign) formErr(w dns.ResponseWriter, r *dns.Msg) (int, error) {
+// refuse answers with rcode and, when the query has EDNS and code is not
+// zero or text is set, an Extended DNS Error.
+func (l *Livesign) refuse(w dns.ResponseWriter, state request.Request, rcode int, code uint16, text string) (int, error) {
 	m := new(dns.Msg)
-	m.SetRcode(r, dns.RcodeFormatError)
+	m.SetRcode(state.Req, rcode)
+	if o := setOPT(state, m, l.co(state)); o != nil && (code != 0 || text != "") {
+		o.Option = append(o.Option, &dns.EDNS0_EDE{InfoCode: code, ExtraText: text})
+	}
 	w.WriteMsg(m)
-	return dns.RcodeFormatError, nil
+	return rcode, nil
 }

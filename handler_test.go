@@ -54,7 +54,7 @@ func newTestPlugin(t *testing.T) *Livesign {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open("testdata/ldns-classic/db.example.net")
+	f, err := os.Open("testdata/zone.db")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,6 +47,14 @@ var (
 		Help:      "Key tag of the ZSK that signs now.",
 	}, []string{"zone"})
 
+	// fallbackInUse is 1 while a ZSK signs past its Inactive time for want of a successor.
+	fallbackInUse = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "fallback_in_use",
+		Help:      "1 while a ZSK signs past its Inactive time because no successor is published long enough.",
+	}, []string{"zone"})
+
 	// bundleExpiration is when the last DNSKEY signature of the bundle expires.
 	bundleExpiration = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,

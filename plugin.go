@@ -22,18 +22,29 @@ type Livesign struct {
 
 	zones  []*Zone
 	names  []string // zone names, for plugin.Zones matching
-	signer *Signer
 	prober *typeProber
 	now    func() time.Time
+	// compact is false when a cache plugin sits in front: it would hand a
+	// CO answer (rcode NXDOMAIN) to clients that did not ask for one.
+	compact atomic.Bool
 }
 
-// Zone is one signed zone: its key timeline and the key set in force now.
+// Zone is one signed zone: its key timeline, its signer, and the key set in
+// force now.
 type Zone struct {
 	Name     string
 	Timeline *Timeline
+	signer   *Signer
 
 	current atomic.Pointer[KeySet]
-	mu      sync.Mutex // serializes recomputation of current
+	failed  atomic.Pointer[keyFailure] // last failure, reused for a second
+	mu      sync.Mutex                 // serializes recomputation of current
+	logged  atomic.Int64               // Unix time of the last failure logged
+}
+
+type keyFailure struct {
+	err   error
+	until time.Time
 }
 
 // Name implements plugin.Handler.
@@ -54,10 +65,14 @@ func (l *Livesign) zone(qname string) *Zone {
 }
 
 // Keys returns the key set in force at now, asking the timeline again only
-// when the current one has run out.
+// when the current one has run out. A failure is remembered for a second,
+// so an expired bundle does not make every query rebuild the set.
 func (z *Zone) Keys(now time.Time) (*KeySet, error) {
 	if ks := z.current.Load(); ks != nil && !now.Before(ks.From) && now.Before(ks.Until) {
 		return ks, nil
+	}
+	if f := z.failed.Load(); f != nil && now.Before(f.until) && !now.Before(f.until.Add(-time.Second)) {
+		return nil, f.err
 	}
 	z.mu.Lock()
 	defer z.mu.Unlock()
@@ -66,14 +81,35 @@ func (z *Zone) Keys(now time.Time) (*KeySet, error) {
 	}
 	ks, err := z.Timeline.At(now)
 	if err != nil {
-		return nil, fmt.Errorf("zone %s: %w", z.Name, err)
+		err = fmt.Errorf("zone %s: %w", z.Name, err)
+		z.failed.Store(&keyFailure{err: err, until: now.Add(time.Second)})
+		return nil, err
 	}
+	z.failed.Store(nil)
 	old := z.current.Swap(ks)
 	if old == nil || old.Tag() != ks.Tag() {
 		log.Infof("zone %s: signing with ZSK %d until %s at the latest", z.Name, ks.Tag(), ks.Until.UTC().Format(time.RFC3339))
 	}
+	if ks.Fallback && (old == nil || !old.Fallback) {
+		log.Warningf("zone %s: ZSK %d signs past its Inactive time %s: no successor ZSK is published long enough; add one and sign a new bundle",
+			z.Name, ks.Tag(), ks.ZSK.Timers.Inactive.UTC().Format(time.RFC3339))
+	}
 	activeZSK.WithLabelValues(z.Name).Set(float64(ks.Tag()))
+	fallback := 0.0
+	if ks.Fallback {
+		fallback = 1
+	}
+	fallbackInUse.WithLabelValues(z.Name).Set(fallback)
 	return ks, nil
+}
+
+// logFailure logs err at most once a minute per zone.
+func (z *Zone) logFailure(now time.Time, format string, args ...any) {
+	last := z.logged.Load()
+	if now.Unix()-last < 60 || !z.logged.CompareAndSwap(last, now.Unix()) {
+		return
+	}
+	log.Errorf(format, args...)
 }
 
 func hashString(s string) uint64 {

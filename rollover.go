@@ -20,6 +20,9 @@ type KeySet struct {
 	CDNSKEY    []dns.RR
 	CDNSKEYSig []dns.RR
 	ZSK        *keystore.Key // signs every other RRset
+	// Fallback is set when ZSK signs past its Inactive time because no
+	// successor is safely published yet.
+	Fallback bool
 
 	From  time.Time // first instant this set is in force
 	Until time.Time // first instant it may no longer be: ask the Timeline again then
@@ -27,6 +30,12 @@ type KeySet struct {
 
 // Tag returns the key tag of the signing ZSK.
 func (ks *KeySet) Tag() uint16 { return ks.ZSK.Tag() }
+
+// Default rollover timing (DESIGN §3).
+const (
+	DefaultDNSKEYTTL        = time.Hour
+	DefaultPropagationDelay = 5 * time.Minute
+)
 
 // Timeline is the key timeline of one zone: the ZSKs from the keys directory
 // and the offline-signed bundle, checked against the trust anchor. It reads no
@@ -37,33 +46,44 @@ type Timeline struct {
 	ZSKs   []*keystore.Key
 	Bundle *keystore.Bundle
 	Anchor *keystore.Anchor // nil: the bundle's own KSK is trusted
+
+	// A ZSK signs only once its DNSKEY has been served for DNSKEYTTL +
+	// PropagationDelay, so that every validator can know it. Zero means the
+	// default.
+	DNSKEYTTL        time.Duration
+	PropagationDelay time.Duration
 }
 
 // At returns the key set in force at t, or an error that says why no valid
-// set exists at t (bundle expired or not yet valid, no active ZSK, ...).
+// set exists at t (bundle expired or not yet valid, no usable ZSK, ...).
+//
+// The signer is, among the ZSKs with a private key that are in the served
+// DNSKEY set: the active one activated last whose DNSKEY has propagated; else
+// (no eligible successor) the last one that was active, past its Inactive
+// time, flagged as Fallback; else, when nothing has propagated yet (a zone
+// just signed for the first time), the active one activated last.
 func (tl *Timeline) At(t time.Time) (*KeySet, error) {
-	slot, next, err := tl.slotAt(t)
+	idx, next, err := tl.slotAt(t)
 	if err != nil {
 		return nil, err
 	}
-
-	var published []*dns.DNSKEY
-	for _, k := range tl.ZSKs {
-		if !k.IsKSK() && k.PublishedAt(t) {
-			published = append(published, k.DNSKEY)
-		}
-	}
-	keys, err := keystore.CheckSlot(slot, tl.Zone, published, tl.Anchor, t)
+	slot := &tl.Bundle.Slots[idx]
+	keys, err := keystore.CheckSlot(slot, tl.Zone, tl.addedZSKs(t), tl.Anchor, t)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tl.Bundle.File, err)
 	}
-
-	zsk := tl.signer(t)
-	if zsk == nil {
-		return nil, fmt.Errorf("no ZSK with a private key is active at %s for %s: add one to the keys directory", t.UTC().Format(time.RFC3339), tl.Zone)
+	served := map[string]bool{}
+	for _, k := range keys {
+		served[keyID(k)] = true
 	}
 
-	ks := &KeySet{ZSK: zsk, From: t, Until: next}
+	zsk, fallback, change := tl.signer(t, idx, served)
+	if zsk == nil {
+		return nil, fmt.Errorf("no ZSK with a private key in %s is active at %s and in the served DNSKEY set of %s: add one to the keys directory and sign a new bundle with it",
+			tl.Zone, t.UTC().Format(time.RFC3339), tl.Bundle.File)
+	}
+
+	ks := &KeySet{ZSK: zsk, Fallback: fallback, From: t, Until: next}
 	for _, k := range keys {
 		ks.DNSKEY = append(ks.DNSKEY, k)
 	}
@@ -76,7 +96,7 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 		case dns.TypeCDNSKEY:
 			ks.CDNSKEYSig = append(ks.CDNSKEYSig, s)
 		}
-		if exp := sigTime(s.Expiration, t); exp.Before(ks.Until) {
+		if exp := keystore.SigTime(s.Expiration, t); exp.Before(ks.Until) {
 			ks.Until = exp
 		}
 	}
@@ -85,6 +105,9 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 	}
 	for _, r := range slot.CDNSKEY {
 		ks.CDNSKEY = append(ks.CDNSKEY, r)
+	}
+	if change.After(t) && change.Before(ks.Until) {
+		ks.Until = change
 	}
 	for _, k := range tl.ZSKs {
 		for _, e := range []time.Time{k.Timers.Publish, k.Timers.Activate, k.Timers.Inactive, k.Timers.Delete} {
@@ -96,41 +119,174 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 	return ks, nil
 }
 
-// slotAt returns the slot in force at t: the newest whose start is not after
-// t. The last slot stays in force until its signatures expire. next is the
-// start of the following slot, or a far future time.
-func (tl *Timeline) slotAt(t time.Time) (*keystore.Slot, time.Time, error) {
+// addedZSKs returns the ZSKs the server adds to a single signed RRset: those
+// of the keys directory published at t. An SKR slot is complete as signed.
+func (tl *Timeline) addedZSKs(t time.Time) []*dns.DNSKEY {
+	if tl.Bundle.SKR {
+		return nil
+	}
+	var out []*dns.DNSKEY
+	for _, k := range tl.ZSKs {
+		if !k.IsKSK() && k.PublishedAt(t) {
+			out = append(out, k.DNSKEY)
+		}
+	}
+	return out
+}
+
+// Check verifies every slot that is or will be in force at or after now,
+// each at the first instant it is in force, and for an SKR that the key
+// files' timers agree with the slots: a ZSK the timers publish must be in
+// the slot's DNSKEY set and a ZSK of the keys directory in the set must be
+// published by its timers. The error names the slot and the key.
+func (tl *Timeline) Check(now time.Time) error {
+	if _, _, err := tl.slotAt(now); err != nil {
+		return err
+	}
+	slots := tl.Bundle.Slots
+	for i := range slots {
+		at := slots[i].Start
+		if i+1 < len(slots) && !slots[i+1].Start.After(now) {
+			continue // over
+		}
+		if at.Before(now) {
+			at = now
+		}
+		if _, err := keystore.CheckSlot(&slots[i], tl.Zone, tl.addedZSKs(at), tl.Anchor, at); err != nil {
+			return fmt.Errorf("%s: slot %d (%s): %w", tl.Bundle.File, i+1, slots[i].Start.UTC().Format(time.RFC3339), err)
+		}
+		if !tl.Bundle.SKR {
+			continue
+		}
+		in := map[string]bool{}
+		for _, k := range slots[i].DNSKEY {
+			in[keyID(k)] = true
+		}
+		for _, k := range tl.ZSKs {
+			if k.IsKSK() {
+				continue
+			}
+			switch pub := k.PublishedAt(at); {
+			case pub && !in[keyID(k.DNSKEY)]:
+				return fmt.Errorf("%s: slot %d (%s): ZSK %d (%s) is published then by its timers but not in the slot's DNSKEY set: sign a new SKR from a KSR made with the current keys, or fix the key's timers",
+					tl.Bundle.File, i+1, slots[i].Start.UTC().Format(time.RFC3339), k.Tag(), k.Base)
+			case !pub && in[keyID(k.DNSKEY)]:
+				return fmt.Errorf("%s: slot %d (%s): ZSK %d (%s) is in the slot's DNSKEY set but its timers do not publish it then: sign a new SKR from a KSR made with the current keys, or fix the key's timers",
+					tl.Bundle.File, i+1, slots[i].Start.UTC().Format(time.RFC3339), k.Tag(), k.Base)
+			}
+		}
+	}
+	return nil
+}
+
+// slotAt returns the index of the slot in force at t: the newest whose start
+// is not after t. The last slot stays in force until its signatures expire.
+// next is the start of the following slot, or a far future time.
+func (tl *Timeline) slotAt(t time.Time) (int, time.Time, error) {
 	slots := tl.Bundle.Slots
 	i := sort.Search(len(slots), func(i int) bool { return slots[i].Start.After(t) })
 	if i == 0 {
 		if len(slots) == 0 {
-			return nil, t, fmt.Errorf("%s: the bundle holds no DNSKEY set", tl.Bundle.File)
+			return 0, t, fmt.Errorf("%s: the bundle holds no DNSKEY set", tl.Bundle.File)
 		}
-		return nil, t, fmt.Errorf("%s: the bundle is not valid before %s: its first DNSKEY signature starts then",
+		return 0, t, fmt.Errorf("%s: the bundle is not valid before %s: its first DNSKEY signature starts then",
 			tl.Bundle.File, slots[0].Start.UTC().Format(time.RFC3339))
 	}
 	next := farFuture
 	if i < len(slots) {
 		next = slots[i].Start
 	}
-	return &slots[i-1], next, nil
+	return i - 1, next, nil
 }
 
-// signer picks the ZSK that signs at t: among the keys with a private half
-// that are active at t, the one activated last (lowest tag on a tie), so
-// that exactly one key signs at any instant.
-func (tl *Timeline) signer(t time.Time) *keystore.Key {
-	var best *keystore.Key
+// signer picks the ZSK that signs at t (see At). change is the next instant
+// a key becomes eligible, when that may change the choice.
+func (tl *Timeline) signer(t time.Time, slot int, served map[string]bool) (best *keystore.Key, fallback bool, change time.Time) {
+	wait := tl.wait()
+	change = farFuture
+	var active, retired, fresh *keystore.Key
+	later := func(a, b *keystore.Key) bool {
+		return b == nil || activation(a).After(activation(b)) || (activation(a).Equal(activation(b)) && a.Tag() < b.Tag())
+	}
 	for _, k := range tl.ZSKs {
-		if k.IsKSK() || k.Signer == nil || !k.ActiveAt(t) || !k.PublishedAt(t) {
+		if k.IsKSK() || k.Signer == nil || !served[keyID(k.DNSKEY)] || activation(k).After(t) {
 			continue
 		}
-		if best == nil || activation(k).After(activation(best)) ||
-			(activation(k).Equal(activation(best)) && k.Tag() < best.Tag()) {
-			best = k
+		ready := tl.inSetSince(k, t, slot).Add(wait)
+		propagated := !ready.After(t)
+		if !propagated && ready.Before(change) {
+			change = ready
+		}
+		switch {
+		case k.ActiveAt(t) && propagated:
+			if later(k, active) {
+				active = k
+			}
+		case propagated:
+			if later(k, retired) {
+				retired = k
+			}
+		case k.ActiveAt(t):
+			if later(k, fresh) {
+				fresh = k
+			}
 		}
 	}
-	return best
+	switch {
+	case active != nil:
+		return active, false, change
+	case retired != nil:
+		return retired, true, change
+	default:
+		return fresh, false, change
+	}
+}
+
+// inSetSince returns since when k has been in the served DNSKEY set without
+// a break, as far as the files tell: its publication time, and for keys the
+// bundle itself lists, the start of the run of slots up to slot that list it.
+func (tl *Timeline) inSetSince(k *keystore.Key, t time.Time, slot int) time.Time {
+	since := k.Timers.Publish
+	if since.IsZero() {
+		since = k.Timers.Created
+	}
+	id := keyID(k.DNSKEY)
+	first := time.Time{}
+	for i := slot; i >= 0; i-- {
+		if !slotHas(&tl.Bundle.Slots[i], id) {
+			break
+		}
+		first = tl.Bundle.Slots[i].Start
+	}
+	if first.After(since) {
+		since = first
+	}
+	return since
+}
+
+func (tl *Timeline) wait() time.Duration {
+	ttl, prop := tl.DNSKEYTTL, tl.PropagationDelay
+	if ttl == 0 {
+		ttl = DefaultDNSKEYTTL
+	}
+	if prop == 0 {
+		prop = DefaultPropagationDelay
+	}
+	return ttl + prop
+}
+
+func slotHas(s *keystore.Slot, id string) bool {
+	for _, k := range s.DNSKEY {
+		if keyID(k) == id {
+			return true
+		}
+	}
+	return false
+}
+
+// keyID identifies a DNSKEY by its RDATA.
+func keyID(k *dns.DNSKEY) string {
+	return fmt.Sprintf("%d/%d/%d/%s", k.Flags, k.Protocol, k.Algorithm, k.PublicKey)
 }
 
 func activation(k *keystore.Key) time.Time {
@@ -141,10 +297,3 @@ func activation(k *keystore.Key) time.Time {
 }
 
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// sigTime turns a 32-bit RRSIG time into the instant nearest to ref (RFC 4034
-// serial number arithmetic).
-func sigTime(v uint32, ref time.Time) time.Time {
-	r := ref.Unix()
-	return time.Unix(r+int64(int32(v-uint32(r))), 0).UTC()
-}

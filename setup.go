@@ -24,7 +24,17 @@ func setup(c *caddy.Controller) error {
 	if err != nil {
 		return plugin.Error("livesign", err)
 	}
-	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
+	config := dnsserver.GetConfig(c)
+	c.OnStartup(func() error {
+		// cache keys its entries without the CO flag: behind it, a CO
+		// answer (rcode NXDOMAIN) would reach clients that did not ask.
+		if config.Handler("cache") != nil {
+			l.compact.Store(false)
+			log.Infof("the cache plugin is in this server block: answering NXDOMAIN the compact way (NOERROR) also to queries with the CO flag")
+		}
+		return nil
+	})
+	config.AddPlugin(func(next plugin.Handler) plugin.Handler {
 		l.Next = next
 		return l
 	})
@@ -41,6 +51,8 @@ type Config struct {
 	SignatureValidity time.Duration
 	SignatureRefresh  time.Duration
 	MaxZoneTTL        time.Duration
+	DNSKEYTTL         time.Duration // a new ZSK signs once its DNSKEY was served this long ...
+	PropagationDelay  time.Duration // ... plus this
 	CacheSize         int // signatures kept in the cache
 	MaxSigners        int // signings running at once
 }
@@ -52,6 +64,8 @@ func DefaultConfig(zone string) Config {
 		SignatureValidity: 7 * 24 * time.Hour,
 		SignatureRefresh:  24 * time.Hour,
 		MaxZoneTTL:        24 * time.Hour,
+		DNSKEYTTL:         DefaultDNSKEYTTL,
+		PropagationDelay:  DefaultPropagationDelay,
 		CacheSize:         100000,
 		MaxSigners:        runtime.GOMAXPROCS(0),
 	}
@@ -89,7 +103,8 @@ func parse(c *caddy.Controller) ([]Config, error) {
 func parseDirective(c *caddy.Controller, cfg *Config) error {
 	dir := c.Val()
 	switch dir {
-	case "keys", "bundle", "trust-anchor", "signature-validity", "signature-refresh", "max-zone-ttl", "cache", "max-signers":
+	case "keys", "bundle", "trust-anchor", "signature-validity", "signature-refresh", "max-zone-ttl",
+		"dnskey-ttl", "propagation-delay", "cache", "max-signers":
 	default:
 		return c.Errf("unknown property %q", dir)
 	}
@@ -112,19 +127,18 @@ func parseDirective(c *caddy.Controller, cfg *Config) error {
 		default:
 			cfg.TrustAnchor = path
 		}
-	case "signature-validity", "signature-refresh", "max-zone-ttl":
+	case "signature-validity", "signature-refresh", "max-zone-ttl", "dnskey-ttl", "propagation-delay":
 		d, err := keystore.ParseDuration(arg)
 		if err != nil || d <= 0 {
 			return c.Errf("%s %q: want a positive duration such as 90m, 12h, 7d or 2w", dir, arg)
 		}
-		switch dir {
-		case "signature-validity":
-			cfg.SignatureValidity = d
-		case "signature-refresh":
-			cfg.SignatureRefresh = d
-		default:
-			cfg.MaxZoneTTL = d
-		}
+		*map[string]*time.Duration{
+			"signature-validity": &cfg.SignatureValidity,
+			"signature-refresh":  &cfg.SignatureRefresh,
+			"max-zone-ttl":       &cfg.MaxZoneTTL,
+			"dnskey-ttl":         &cfg.DNSKEYTTL,
+			"propagation-delay":  &cfg.PropagationDelay,
+		}[dir] = d
 	case "cache", "max-signers":
 		n, err := strconv.Atoi(arg)
 		if err != nil || n < 1 {
@@ -142,21 +156,23 @@ func parseDirective(c *caddy.Controller, cfg *Config) error {
 // New loads the keys, bundles and trust anchors of cfgs and checks that each
 // zone has a valid key set at now(): a bad input stops CoreDNS here.
 func New(cfgs []Config, now func() time.Time) (*Livesign, error) {
-	l := &Livesign{now: now, prober: newTypeProber(10000, now)}
+	l := &Livesign{now: now}
+	l.prober = newTypeProber(l, 10000)
+	l.compact.Store(true)
 	for _, cfg := range cfgs {
 		tl, err := loadTimeline(cfg)
 		if err != nil {
 			return nil, err
 		}
-		z := &Zone{Name: cfg.Zone, Timeline: tl}
+		if err := tl.Check(now()); err != nil {
+			return nil, fmt.Errorf("zone %s: %w", cfg.Zone, err)
+		}
+		z := &Zone{Name: cfg.Zone, Timeline: tl, signer: NewSigner(cfg.SignatureValidity, cfg.SignatureRefresh, cfg.CacheSize, cfg.MaxSigners)}
 		if _, err := z.Keys(now()); err != nil {
 			return nil, err
 		}
 		l.zones = append(l.zones, z)
 		l.names = append(l.names, z.Name)
-		if l.signer == nil {
-			l.signer = NewSigner(cfg.SignatureValidity, cfg.SignatureRefresh, cfg.CacheSize, cfg.MaxSigners)
-		}
 	}
 	return l, nil
 }
@@ -191,5 +207,5 @@ func loadTimeline(cfg Config) (*Timeline, error) {
 		}
 	}
 	bundleExpiration.WithLabelValues(cfg.Zone).Set(float64(last))
-	return &Timeline{Zone: cfg.Zone, ZSKs: keys, Bundle: b, Anchor: a}, nil
+	return &Timeline{Zone: cfg.Zone, ZSKs: keys, Bundle: b, Anchor: a, DNSKEYTTL: cfg.DNSKEYTTL, PropagationDelay: cfg.PropagationDelay}, nil
 }

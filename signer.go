@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -23,9 +24,14 @@ type Signer struct {
 	Validity time.Duration // signature-validity
 	Refresh  time.Duration // signature-refresh: windows are aligned to it
 
-	cache  *cache.Cache[*sigEntry]
-	flight singleflight.Group
-	slots  chan struct{}
+	// Wait bounds how long a signing waits for a free slot; then the query
+	// gets SERVFAIL instead of piling up.
+	Wait time.Duration
+
+	cache   *cache.Cache[*sigEntry] // RRsets of the zone
+	denials *cache.Cache[*sigEntry] // NSECs: one per query name, so a flood cannot evict the rest
+	flight  singleflight.Group
+	slots   chan struct{}
 }
 
 type sigEntry struct {
@@ -33,8 +39,9 @@ type sigEntry struct {
 	sig *dns.RRSIG
 }
 
-// NewSigner returns a Signer with a cache of size signatures and at most
-// concurrent signings running at once.
+// NewSigner returns a Signer with a cache of size signatures (plus a tenth
+// of that, at least 1024, for NSEC signatures) and at most concurrent
+// signings running at once.
 func NewSigner(validity, refresh time.Duration, size, concurrent int) *Signer {
 	if concurrent < 1 {
 		concurrent = 1
@@ -42,47 +49,70 @@ func NewSigner(validity, refresh time.Duration, size, concurrent int) *Signer {
 	return &Signer{
 		Validity: validity,
 		Refresh:  refresh,
+		Wait:     time.Second,
 		cache:    cache.New[*sigEntry](size),
+		denials:  cache.New[*sigEntry](max(size/10, 1024)),
 		slots:    make(chan struct{}, concurrent),
 	}
 }
 
 // Window returns the aligned validity window for signatures made at now:
 // inception = floor(now, refresh) - 1h, expiration = floor(now, refresh) +
-// validity. Every replica computes the same window, so caches stay warm.
+// validity, floor counted from the Unix epoch. Every replica computes the
+// same window, so caches stay warm.
 func (s *Signer) Window(now time.Time) (inception, expiration time.Time) {
-	base := now.Truncate(s.Refresh)
+	step := int64(s.Refresh / time.Second)
+	if step < 1 {
+		step = 1
+	}
+	sec := now.Unix()
+	base := time.Unix(sec-((sec%step)+step)%step, 0).UTC()
 	return base.Add(-time.Hour), base.Add(s.Validity)
 }
 
 // Sign returns the RRSIG over rrset made by zsk for zone. All RRs in rrset
 // share owner, class, type and TTL. When wildcard is not empty the RRset was
 // synthesized from that wildcard: it is signed as the wildcard (RFC 4035
-// §5.3.4 label count) and the RRSIG's owner is the RRset's owner.
+// §5.3.4 label count) and the RRSIG's owner is the RRset's owner. rrset is
+// not modified: it usually belongs to the backend.
 func (s *Signer) Sign(ctx context.Context, rrset []dns.RR, wildcard, zone string, zsk *keystore.Key, now time.Time) (*dns.RRSIG, error) {
 	if len(rrset) == 0 {
 		return nil, errors.New("empty RRset")
 	}
 	owner := rrset[0].Header().Name
-	signed := rrset
+	signAs := owner
 	if wildcard != "" {
-		signed = withOwner(rrset, wildcard)
+		signAs = wildcard
 	}
+	// Copies: packing writes Rdlength into the RRs, and the owner may change.
+	signed := withOwner(rrset, signAs)
 	incep, expir := s.Window(now)
-	key := cacheKey(signed, zsk.Tag(), incep)
+	key := cacheKey(signed, zsk, incep)
 	hash := hashString(key)
-
-	if e, ok := s.cache.Get(hash); ok && e.key == key {
-		cacheHits.WithLabelValues(metrics.WithServer(ctx), zone).Inc()
-		return withSigOwner(e.sig, owner), nil
+	server := metrics.WithServer(ctx)
+	c := s.cache
+	if signed[0].Header().Rrtype == dns.TypeNSEC {
+		c = s.denials
 	}
-	cacheMisses.WithLabelValues(metrics.WithServer(ctx), zone).Inc()
 
-	v, err, _ := s.flight.Do(key, func() (any, error) {
+	if sig := cached(c, hash, key); sig != nil {
+		cacheHits.WithLabelValues(server, zone).Inc()
+		return withSigOwner(sig, owner), nil
+	}
+	cacheMisses.WithLabelValues(server, zone).Inc()
+
+	// The signing runs detached from the first caller's context, so that
+	// one cancelled query does not fail the others waiting on it.
+	ch := s.flight.DoChan(key, func() (any, error) {
+		if sig := cached(c, hash, key); sig != nil {
+			return sig, nil // signed while we missed the cache
+		}
+		wait := time.NewTimer(s.Wait)
+		defer wait.Stop()
 		select {
 		case s.slots <- struct{}{}:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		case <-wait.C:
+			return nil, fmt.Errorf("all %d signers busy for %s", cap(s.slots), s.Wait)
 		}
 		defer func() { <-s.slots }()
 
@@ -99,14 +129,27 @@ func (s *Signer) Sign(ctx context.Context, rrset []dns.RR, wildcard, zone string
 		if err := sig.Sign(zsk.Signer, signed); err != nil {
 			return nil, err
 		}
-		signaturesTotal.WithLabelValues(metrics.WithServer(ctx), zone).Inc()
-		s.cache.Add(hash, &sigEntry{key: key, sig: sig})
+		signaturesTotal.WithLabelValues(server, zone).Inc()
+		c.Add(hash, &sigEntry{key: key, sig: sig})
 		return sig, nil
 	})
-	if err != nil {
-		return nil, err
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return withSigOwner(res.Val.(*dns.RRSIG), owner), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	return withSigOwner(v.(*dns.RRSIG), owner), nil
+}
+
+// cached returns the signature for key in c, or nil.
+func cached(c *cache.Cache[*sigEntry], hash uint64, key string) *dns.RRSIG {
+	if e, ok := c.Get(hash); ok && e.key == key {
+		return e.sig
+	}
+	return nil
 }
 
 // withSigOwner returns sig with its owner set to owner, copying it when it
@@ -130,11 +173,14 @@ func withOwner(rrset []dns.RR, owner string) []dns.RR {
 	return out
 }
 
-// cacheKey is the canonical identity of a signature: owner, class, type,
-// TTL and the sorted RDATA set, plus key tag and window.
-func cacheKey(rrset []dns.RR, tag uint16, incep time.Time) string {
+// cacheKey is the canonical identity of a signature: owner (lower case),
+// class, type, TTL and the sorted RDATA set, plus the key (tag, algorithm
+// and a hash of the public key: tags alone collide) and the window. rrset
+// holds copies the caller owns.
+func cacheKey(rrset []dns.RR, zsk *keystore.Key, incep time.Time) string {
 	size := 0
 	for _, rr := range rrset {
+		rr.Header().Name = strings.ToLower(rr.Header().Name)
 		size += dns.Len(rr)
 	}
 	buf := make([]byte, size+1)
@@ -150,11 +196,11 @@ func cacheKey(rrset []dns.RR, tag uint16, incep time.Time) string {
 	}
 	sort.Slice(wires, func(i, j int) bool { return bytes.Compare(wires[i], wires[j]) < 0 })
 	var b strings.Builder
-	hdr := rrset[0].Header()
-	b.WriteString(strings.ToLower(hdr.Name))
-	b.WriteByte(0)
-	b.Write([]byte{byte(tag >> 8), byte(tag), byte(hdr.Rrtype >> 8), byte(hdr.Rrtype)})
-	u := uint32(incep.Unix())
+	tag, u, kh := zsk.Tag(), uint32(incep.Unix()), hashString(zsk.DNSKEY.PublicKey)
+	b.Write([]byte{byte(tag >> 8), byte(tag), zsk.DNSKEY.Algorithm})
+	for i := 56; i >= 0; i -= 8 {
+		b.WriteByte(byte(kh >> i))
+	}
 	b.Write([]byte{byte(u >> 24), byte(u >> 16), byte(u >> 8), byte(u)})
 	for i, w := range wires {
 		if i > 0 && bytes.Equal(w, wires[i-1]) {

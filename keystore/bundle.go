@@ -27,6 +27,10 @@ type Slot struct {
 type Bundle struct {
 	File  string
 	Slots []Slot
+	// SKR is true for a Signed Key Response: each slot's DNSKEY set is
+	// complete. A single signed RRset may leave the ZSKs out; the server
+	// adds those of its keys directory.
+	SKR bool
 }
 
 // ReadBundle reads and parses the bundle file at path for zone; see ParseBundle.
@@ -127,7 +131,7 @@ func parseBundle(data []byte, file, zone string) (*Bundle, error) {
 		if sig.TypeCovered != dns.TypeDNSKEY {
 			continue
 		}
-		if t := sigTime(sig.Inception, time.Time{}); s.Start.IsZero() || t.Before(s.Start) {
+		if t := SigTime(sig.Inception, time.Time{}); s.Start.IsZero() || t.Before(s.Start) {
 			s.Start = t
 		}
 	}
@@ -211,10 +215,10 @@ func hasDuplicate[T dns.RR](rrs []T, rr dns.RR) bool {
 	return false
 }
 
-// sigTime converts an RRSIG inception or expiration to a time, with RFC 1982
+// SigTime converts an RRSIG inception or expiration to a time, with RFC 1982
 // serial arithmetic around ref (the zero ref means the current 136-year era of
 // Unix time, which is right until 2106).
-func sigTime(v uint32, ref time.Time) time.Time {
+func SigTime(v uint32, ref time.Time) time.Time {
 	if ref.IsZero() {
 		return time.Unix(int64(v), 0).UTC()
 	}

@@ -143,7 +143,7 @@ func checkSig(sig *dns.RRSIG, set []*dns.DNSKEY, a *Anchor, t time.Time) (*dns.D
 		return nil, fmt.Errorf("RRSIG over %s by key %d (algorithm %d) was made by a key that is not in the DNSKEY set (tags %s): put that KSK's DNSKEY in the bundle, or sign with a KSK that is in it", covered, sig.KeyTag, sig.Algorithm, describeKeys(set))
 	}
 	if !sig.ValidityPeriod(t) {
-		inc, exp := sigTime(sig.Inception, t), sigTime(sig.Expiration, t)
+		inc, exp := SigTime(sig.Inception, t), SigTime(sig.Expiration, t)
 		if t.Before(inc) {
 			return nil, fmt.Errorf("RRSIG by %d is not valid before %s (over %s, checked at %s): wait, or sign the %s RRset with an earlier inception", sig.KeyTag, inc.Format(time.RFC3339), covered, t.UTC().Format(time.RFC3339), covered)
 		}

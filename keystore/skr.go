@@ -85,7 +85,7 @@ func parseSKR(data []byte, file, zone string) (*Bundle, error) {
 			return nil, fmt.Errorf("keystore: %s: slot %d (%s, line %d): %v", file, i+1, slots[i].Start.Format(time.RFC3339), heads[i].line, err)
 		}
 	}
-	return &Bundle{File: file, Slots: slots}, nil
+	return &Bundle{File: file, Slots: slots, SKR: true}, nil
 }
 
 // parseSKRTime parses a header time: YYYYMMDDHHMMSS (BIND) or Unix seconds (Knot).
