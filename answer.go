@@ -26,11 +26,11 @@ type answer struct {
 type kind int
 
 const (
-	positive kind = iota // data (maybe after a CNAME chain)
-	noData               // the chain's last name exists, the type not
-	nameError            // the chain's last name does not exist
-	referral             // a delegation below the zone
-	other                // an error rcode: passed on unsigned
+	positive  kind = iota // data (maybe after a CNAME chain)
+	noData                // the chain's last name exists, the type not
+	nameError             // the chain's last name does not exist
+	referral              // a delegation below the zone
+	other                 // an error rcode: passed on unsigned
 )
 
 // classify says what in is about and which name a denial is about: the end

@@ -53,8 +53,8 @@ type Config struct {
 	MaxZoneTTL        time.Duration
 	DNSKEYTTL         time.Duration // a new ZSK signs once its DNSKEY was served this long ...
 	PropagationDelay  time.Duration // ... plus this
-	CacheSize         int // signatures kept in the cache
-	MaxSigners        int // signings running at once
+	CacheSize         int           // signatures kept in the cache
+	MaxSigners        int           // signings running at once
 }
 
 // DefaultConfig returns a Config with the default durations and sizes.
