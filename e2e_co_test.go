@@ -85,3 +85,49 @@ func TestEndToEndCompactNXDOMAIN(t *testing.T) {
 		}
 	}
 }
+
+// TestEndToEndBehindCache runs livesign behind the cache plugin, as most
+// Corefiles do: answers still validate, concurrent queries share cached
+// signatures safely (run with -race), and CO gets the NOERROR form.
+func TestEndToEndBehindCache(t *testing.T) {
+	kf := livesignCeremony(t, "example.net", "ECDSAP256SHA256")
+	server := startServer(t, "example.net", kf, "cache 30")
+	u := validators.StartUnbound(t, "example.net.", server, kf.anchor)
+
+	done := make(chan struct{})
+	for w := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			c := new(dns.Client)
+			for i := range 50 {
+				q := new(dns.Msg)
+				q.SetQuestion([]string{"www.example.net.", "nope.example.net.", "example.net.", "x.wild.example.net."}[(i+w)%4],
+					[]uint16{dns.TypeA, dns.TypeDNSKEY}[i%2])
+				q.SetEdns0(1232, true)
+				c.Exchange(q, server)
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	for _, q := range []struct {
+		name  string
+		qtype uint16
+	}{{"www.example.net.", dns.TypeA}, {"nope.example.net.", dns.TypeA}, {"example.net.", dns.TypeDNSKEY}, {"x.wild.example.net.", dns.TypeA}} {
+		if m := u.Query(t, q.name, q.qtype); m.Rcode != dns.RcodeSuccess || !m.AuthenticatedData {
+			t.Errorf("%s %s behind cache: not validated\n%s", q.name, dns.TypeToString[q.qtype], m)
+		}
+	}
+	q := new(dns.Msg)
+	q.SetQuestion("nope.example.net.", dns.TypeA)
+	q.SetEdns0(1232, true)
+	q.IsEdns0().SetCo()
+	r, err := dns.Exchange(q, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Rcode != dns.RcodeSuccess {
+		t.Errorf("CO query behind cache: rcode %s, want NOERROR", dns.RcodeToString[r.Rcode])
+	}
+}

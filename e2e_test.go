@@ -160,7 +160,9 @@ func bindCeremony(t *testing.T, zone string) keyFiles {
 
 // startServer runs CoreDNS in-process: file serving the fixture zone under
 // zone, livesign signing it with kf. It returns host:port.
-func startServer(t *testing.T, zone string, kf keyFiles) string {
+// Extra lines (other plugins, livesign directives) go into the server block
+// and the livesign block.
+func startServer(t *testing.T, zone string, kf keyFiles, extra ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := os.ReadFile("testdata/zone.db")
@@ -176,15 +178,24 @@ func startServer(t *testing.T, zone string, kf keyFiles) string {
 		t.Fatal(err)
 	}
 	port := validators.FreePort(t)
+	server, block := "", ""
+	if len(extra) > 0 {
+		server = extra[0]
+	}
+	if len(extra) > 1 {
+		block = extra[1]
+	}
 	corefile := fmt.Sprintf(`%s:%d {
     bind 127.0.0.1
+    %s
     file %s
     livesign %s {
         keys %s
         bundle %s
         trust-anchor %s
+        %s
     }
-}`, zone, port, filepath.Join(dir, "db"), zone, kf.keys, kf.bundle, anchor)
+}`, zone, port, server, filepath.Join(dir, "db"), zone, kf.keys, kf.bundle, anchor, block)
 	i, err := test.CoreDNSServer(corefile)
 	if err != nil {
 		t.Fatalf("CoreDNS did not start: %v\n%s", err, corefile)

@@ -103,15 +103,14 @@ func (l *Livesign) writeKeys(w dns.ResponseWriter, state request.Request, ks *Ke
 	m := new(dns.Msg)
 	m.SetReply(state.Req)
 	m.Authoritative = true
-	m.Answer = append(m.Answer, keyRRs(ks, state.QType())...)
+	// Copies: the key set is shared, and a plugin in front may set TTLs.
+	for _, rr := range keyRRs(ks, state.QType()) {
+		m.Answer = append(m.Answer, dns.Copy(rr))
+	}
 	if state.Do() {
-		switch state.QType() {
-		case dns.TypeDNSKEY:
-			m.Answer = append(m.Answer, ks.DNSKEYSigs...)
-		case dns.TypeCDS:
-			m.Answer = append(m.Answer, ks.CDSSigs...)
-		case dns.TypeCDNSKEY:
-			m.Answer = append(m.Answer, ks.CDNSKEYSig...)
+		sigs := map[uint16][]dns.RR{dns.TypeDNSKEY: ks.DNSKEYSigs, dns.TypeCDS: ks.CDSSigs, dns.TypeCDNSKEY: ks.CDNSKEYSig}[state.QType()]
+		for _, rr := range sigs {
+			m.Answer = append(m.Answer, dns.Copy(rr))
 		}
 	}
 	setOPT(state, m, l.co(state))

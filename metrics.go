@@ -55,6 +55,22 @@ var (
 		Help:      "1 while a ZSK signs past its Inactive time because no successor is published long enough.",
 	}, []string{"zone"})
 
+	// bundleCoverage is the time left until the bundle's last DNSKEY RRSIG expires.
+	bundleCoverage = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "bundle_coverage_seconds",
+		Help:      "Seconds left until the last DNSKEY RRSIG of the bundle expires.",
+	}, []string{"zone"})
+
+	// reloads counts bundle and key reloads by result (loaded, rejected).
+	reloads = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "reloads_total",
+		Help:      "Counter of reloads of changed bundle, key or anchor files, by result: loaded or rejected (the old ones keep serving).",
+	}, []string{"zone", "result"})
+
 	// bundleExpiration is when the last DNSKEY signature of the bundle expires.
 	bundleExpiration = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,

@@ -24,6 +24,9 @@ type Livesign struct {
 	names  []string // zone names, for plugin.Zones matching
 	prober *typeProber
 	now    func() time.Time
+	// reloadEvery is how often the files are polled: the shortest reload
+	// period of the zones.
+	reloadEvery time.Duration
 	// compact is false when a cache plugin sits in front: it would hand a
 	// CO answer (rcode NXDOMAIN) to clients that did not ask for one.
 	compact atomic.Bool
@@ -33,8 +36,12 @@ type Livesign struct {
 // force now.
 type Zone struct {
 	Name     string
-	Timeline *Timeline
+	Timeline *Timeline // replaced by reload, under mu
 	signer   *Signer
+	cfg      Config
+
+	lastSeen string    // fingerprint of the files last looked at (watch goroutine only)
+	lastWarn time.Time // last low-coverage warning (watch goroutine only)
 
 	current atomic.Pointer[KeySet]
 	failed  atomic.Pointer[keyFailure] // last failure, reused for a second

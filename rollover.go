@@ -119,6 +119,22 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 	return ks, nil
 }
 
+// End returns when the bundle's coverage ends: the latest expiration of
+// the last slot's DNSKEY RRSIGs.
+func (tl *Timeline) End() time.Time {
+	slots := tl.Bundle.Slots
+	if len(slots) == 0 {
+		return time.Time{}
+	}
+	var end time.Time
+	for _, s := range slots[len(slots)-1].RRSIGs {
+		if e := keystore.SigTime(s.Expiration, slots[len(slots)-1].Start); s.TypeCovered == dns.TypeDNSKEY && e.After(end) {
+			end = e
+		}
+	}
+	return end
+}
+
 // addedZSKs returns the ZSKs the server adds to a single signed RRset: those
 // of the keys directory published at t. An SKR slot is complete as signed.
 func (tl *Timeline) addedZSKs(t time.Time) []*dns.DNSKEY {

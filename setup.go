@@ -25,6 +25,15 @@ func setup(c *caddy.Controller) error {
 		return plugin.Error("livesign", err)
 	}
 	config := dnsserver.GetConfig(c)
+	stop := make(chan struct{})
+	c.OnStartup(func() error {
+		go l.watch(l.reloadEvery, stop)
+		return nil
+	})
+	c.OnShutdown(func() error {
+		close(stop)
+		return nil
+	})
 	c.OnStartup(func() error {
 		// cache keys its entries without the CO flag: behind it, a CO
 		// answer (rcode NXDOMAIN) would reach clients that did not ask.
@@ -53,6 +62,8 @@ type Config struct {
 	MaxZoneTTL        time.Duration
 	DNSKEYTTL         time.Duration // a new ZSK signs once its DNSKEY was served this long ...
 	PropagationDelay  time.Duration // ... plus this
+	Reload            time.Duration // how often the files are checked for changes
+	WarnCoverage      time.Duration // warn when the bundle covers less than this
 	CacheSize         int           // signatures kept in the cache
 	MaxSigners        int           // signings running at once
 }
@@ -66,6 +77,8 @@ func DefaultConfig(zone string) Config {
 		MaxZoneTTL:        24 * time.Hour,
 		DNSKEYTTL:         DefaultDNSKEYTTL,
 		PropagationDelay:  DefaultPropagationDelay,
+		Reload:            30 * time.Second,
+		WarnCoverage:      14 * 24 * time.Hour,
 		CacheSize:         100000,
 		MaxSigners:        runtime.GOMAXPROCS(0),
 	}
@@ -104,7 +117,7 @@ func parseDirective(c *caddy.Controller, cfg *Config) error {
 	dir := c.Val()
 	switch dir {
 	case "keys", "bundle", "trust-anchor", "signature-validity", "signature-refresh", "max-zone-ttl",
-		"dnskey-ttl", "propagation-delay", "cache", "max-signers":
+		"dnskey-ttl", "propagation-delay", "reload", "warn-coverage", "cache", "max-signers":
 	default:
 		return c.Errf("unknown property %q", dir)
 	}
@@ -127,7 +140,7 @@ func parseDirective(c *caddy.Controller, cfg *Config) error {
 		default:
 			cfg.TrustAnchor = path
 		}
-	case "signature-validity", "signature-refresh", "max-zone-ttl", "dnskey-ttl", "propagation-delay":
+	case "signature-validity", "signature-refresh", "max-zone-ttl", "dnskey-ttl", "propagation-delay", "reload", "warn-coverage":
 		d, err := keystore.ParseDuration(arg)
 		if err != nil || d <= 0 {
 			return c.Errf("%s %q: want a positive duration such as 90m, 12h, 7d or 2w", dir, arg)
@@ -138,6 +151,8 @@ func parseDirective(c *caddy.Controller, cfg *Config) error {
 			"max-zone-ttl":       &cfg.MaxZoneTTL,
 			"dnskey-ttl":         &cfg.DNSKEYTTL,
 			"propagation-delay":  &cfg.PropagationDelay,
+			"reload":             &cfg.Reload,
+			"warn-coverage":      &cfg.WarnCoverage,
 		}[dir] = d
 	case "cache", "max-signers":
 		n, err := strconv.Atoi(arg)
@@ -167,12 +182,17 @@ func New(cfgs []Config, now func() time.Time) (*Livesign, error) {
 		if err := tl.Check(now()); err != nil {
 			return nil, fmt.Errorf("zone %s: %w", cfg.Zone, err)
 		}
-		z := &Zone{Name: cfg.Zone, Timeline: tl, signer: NewSigner(cfg.SignatureValidity, cfg.SignatureRefresh, cfg.CacheSize, cfg.MaxSigners)}
+		z := &Zone{Name: cfg.Zone, Timeline: tl, cfg: cfg, signer: NewSigner(cfg.SignatureValidity, cfg.SignatureRefresh, cfg.CacheSize, cfg.MaxSigners)}
 		if _, err := z.Keys(now()); err != nil {
 			return nil, err
 		}
+		z.lastSeen, _ = fingerprint(cfg)
+		z.coverage(now())
 		l.zones = append(l.zones, z)
 		l.names = append(l.names, z.Name)
+		if l.reloadEvery == 0 || cfg.Reload < l.reloadEvery {
+			l.reloadEvery = cfg.Reload
+		}
 	}
 	return l, nil
 }
@@ -198,14 +218,5 @@ func loadTimeline(cfg Config) (*Timeline, error) {
 	} else {
 		log.Warningf("zone %s: no trust-anchor: trusting whatever KSK signed %s", cfg.Zone, cfg.Bundle)
 	}
-	var last uint32
-	for _, s := range b.Slots {
-		for _, sig := range s.RRSIGs {
-			if sig.Expiration > last {
-				last = sig.Expiration
-			}
-		}
-	}
-	bundleExpiration.WithLabelValues(cfg.Zone).Set(float64(last))
 	return &Timeline{Zone: cfg.Zone, ZSKs: keys, Bundle: b, Anchor: a, DNSKEYTTL: cfg.DNSKEYTTL, PropagationDelay: cfg.PropagationDelay}, nil
 }

@@ -152,15 +152,13 @@ func cached(c *cache.Cache[*sigEntry], hash uint64, key string) *dns.RRSIG {
 	return nil
 }
 
-// withSigOwner returns sig with its owner set to owner, copying it when it
-// differs: cached signatures are shared and never modified.
+// withSigOwner returns a copy of sig with its owner set to owner. Cached
+// signatures are shared: a plugin in front (cache sets TTLs in place) must
+// only ever see a copy of its own.
 func withSigOwner(sig *dns.RRSIG, owner string) *dns.RRSIG {
-	if sig.Hdr.Name == owner {
-		return sig
-	}
-	c := dns.Copy(sig).(*dns.RRSIG)
+	c := *sig
 	c.Hdr.Name = owner
-	return c
+	return &c
 }
 
 // withOwner returns copies of rrset with owner name set to owner.

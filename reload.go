@@ -1,0 +1,124 @@
+package livesign
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// watch polls the files of every zone each period until stop is closed:
+// a changed bundle, keys directory or trust anchor that checks out replaces
+// the old one atomically; one that does not is logged and counted, and the
+// old one keeps serving.
+func (l *Livesign) watch(period time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			l.poll()
+		}
+	}
+}
+
+// poll checks every zone once: reloads changed files and updates coverage.
+func (l *Livesign) poll() {
+	now := l.now()
+	for _, z := range l.zones {
+		z.reload(now)
+		z.coverage(now)
+	}
+}
+
+// fingerprint identifies the contents of a zone's files: the bundle and
+// anchor bytes and the names, sizes and times of the key files.
+func fingerprint(cfg Config) (string, error) {
+	h := sha256.New()
+	for _, f := range []string{cfg.Bundle, cfg.TrustAnchor} {
+		if f == "" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		h.Write(b)
+	}
+	entries, err := os.ReadDir(cfg.Keys)
+	if err != nil {
+		return "", err
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fi, err := os.Stat(filepath.Join(cfg.Keys, n))
+		if err != nil {
+			continue // removed meanwhile: the next poll sees it
+		}
+		fmt.Fprintf(h, "%s %d %d\n", n, fi.Size(), fi.ModTime().UnixNano())
+	}
+	return string(h.Sum(nil)), nil
+}
+
+// reload replaces the zone's timeline when its files changed and the new
+// ones are valid at now.
+func (z *Zone) reload(now time.Time) {
+	fp, err := fingerprint(z.cfg)
+	if err != nil {
+		if fp = "unreadable: " + err.Error(); fp != z.lastSeen {
+			z.lastSeen = fp
+			reloads.WithLabelValues(z.Name, "rejected").Inc()
+			log.Errorf("zone %s: cannot read its files, keeping the keys in use: %v", z.Name, err)
+		}
+		return
+	}
+	if fp == z.lastSeen {
+		return
+	}
+	z.lastSeen = fp
+	tl, err := loadTimeline(z.cfg)
+	if err == nil {
+		err = tl.Check(now)
+	}
+	if err == nil {
+		_, err = tl.At(now)
+	}
+	if err != nil {
+		reloads.WithLabelValues(z.Name, "rejected").Inc()
+		log.Errorf("zone %s: new files rejected, the previous bundle and keys keep serving: %v", z.Name, err)
+		return
+	}
+	z.mu.Lock()
+	z.Timeline = tl
+	z.current.Store(nil)
+	z.failed.Store(nil)
+	z.mu.Unlock()
+	reloads.WithLabelValues(z.Name, "loaded").Inc()
+	log.Infof("zone %s: loaded new bundle %s (%d slot(s)) and keys from %s", z.Name, z.cfg.Bundle, len(tl.Bundle.Slots), z.cfg.Keys)
+	z.Keys(now)
+}
+
+// coverage updates the coverage gauge and, below the warning horizon, logs
+// a warning once an hour saying what the operator must do.
+func (z *Zone) coverage(now time.Time) {
+	z.mu.Lock()
+	end := z.Timeline.End()
+	z.mu.Unlock()
+	left := end.Sub(now)
+	bundleCoverage.WithLabelValues(z.Name).Set(left.Seconds())
+	bundleExpiration.WithLabelValues(z.Name).Set(float64(end.Unix()))
+	if left >= z.cfg.WarnCoverage || now.Sub(z.lastWarn) < time.Hour {
+		return
+	}
+	z.lastWarn = now
+	log.Warningf("zone %s: the bundle %s covers only %s more (until %s): have the offline KSK sign a new one and install it",
+		z.Name, z.cfg.Bundle, left.Truncate(time.Minute), end.UTC().Format(time.RFC3339))
+}
