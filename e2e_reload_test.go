@@ -1,0 +1,87 @@
+package livesign_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/livesign/livesign/internal/validators"
+)
+
+// dnskeySig returns the RRSIG over DNSKEY the server hands out now.
+func dnskeySig(t *testing.T, server, zone string) string {
+	t.Helper()
+	q := new(dns.Msg)
+	q.SetQuestion(zone, dns.TypeDNSKEY)
+	q.SetEdns0(1232, true)
+	r, err := dns.Exchange(q, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rr := range r.Answer {
+		if s, ok := rr.(*dns.RRSIG); ok {
+			return s.String()
+		}
+	}
+	t.Fatalf("no RRSIG over DNSKEY in\n%s", r)
+	return ""
+}
+
+// TestEndToEndHotReload replaces the bundle under a running server: bad
+// files are rejected while the old bundle keeps serving validated answers,
+// and a new valid bundle is served within a reload period.
+func TestEndToEndHotReload(t *testing.T) {
+	kf := livesignCeremony(t, "example.net", "ECDSAP256SHA256")
+	server := startServer(t, "example.net", kf, "", "reload 200ms")
+	u := validators.StartUnbound(t, "example.net.", server, kf.anchor)
+	orig := dnskeySig(t, server, "example.net.")
+
+	foreign := livesignCeremony(t, "example.net", "ECDSAP256SHA256") // another KSK, another ZSK
+	foreignBundle, err := os.ReadFile(foreign.bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bads := map[string][]byte{"garbage": []byte("this is not a zone file\n"), "empty": nil, "foreign KSK": foreignBundle}
+	for _, f := range []string{"expired.zone", "truncated.skr"} {
+		b, err := os.ReadFile(filepath.Join("testdata/bad", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bads[f] = b
+	}
+	for name, data := range bads {
+		if err := os.WriteFile(kf.bundle, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(600 * time.Millisecond) // three reload periods
+		if got := dnskeySig(t, server, "example.net."); got != orig {
+			t.Errorf("%s: replaced the good bundle", name)
+		}
+		u.Flush(t)
+		if m := u.Query(t, "www.example.net.", dns.TypeA); !m.AuthenticatedData {
+			t.Errorf("%s: answers no longer validate\n%s", name, m)
+		}
+	}
+
+	// A new bundle from the same offline KSK, signed for a different period.
+	dir := filepath.Dir(kf.keys)
+	run(t, dir, livesignCLI(t), "bundle", "-ksk", "ksk-offline", "-zsk", "keys", "-zone", "example.net", "-out", kf.bundle, "-validity", "45d")
+	deadline := time.Now().Add(3 * time.Second)
+	for dnskeySig(t, server, "example.net.") == orig {
+		if time.Now().After(deadline) {
+			t.Fatal("the new bundle was not served within 3s (reload 200ms)")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := dnskeySig(t, server, "example.net."); !strings.Contains(got, time.Now().Add(45*24*time.Hour).UTC().Format("20060102")) {
+		t.Errorf("served RRSIG %s is not the 45-day one", got)
+	}
+	u.Flush(t)
+	if m := u.Query(t, "www.example.net.", dns.TypeA); !m.AuthenticatedData {
+		t.Errorf("after the reload: not validated\n%s", m)
+	}
+}
