@@ -85,3 +85,31 @@ func TestEndToEndHotReload(t *testing.T) {
 		t.Errorf("after the reload: not validated\n%s", m)
 	}
 }
+
+// TestEndToEndOnlineKSK: with `ksk DIR` livesign signs the DNSKEY RRset
+// itself; validators accept it like an offline-signed one.
+func TestEndToEndOnlineKSK(t *testing.T) {
+	bin, dir := livesignCLI(t), t.TempDir()
+	run(t, dir, bin, "keygen", "-zone", "online.test", "-ksk", "-dir", "ksk")
+	run(t, dir, bin, "keygen", "-zone", "online.test", "-zsk", "-dir", "keys")
+	kskKeys, _ := filepath.Glob(filepath.Join(dir, "ksk", "*.key"))
+	anchor := run(t, dir, bin, "ds", kskKeys[0])
+	kf := keyFiles{keys: filepath.Join(dir, "keys"), anchor: anchor}
+	server := startServer(t, "online.test", kf, "", "ksk "+filepath.Join(dir, "ksk"))
+	for _, v := range []struct {
+		name string
+		q    func(t testing.TB, name string, qtype uint16) *dns.Msg
+	}{
+		{"unbound", validators.StartUnbound(t, "online.test.", server, anchor).Query},
+	} {
+		for _, tc := range e2eCases("online.test") {
+			m := v.q(t, tc.name, tc.qtype)
+			if m.Rcode != tc.rcode || !m.AuthenticatedData {
+				t.Errorf("%s %s %s: rcode %s AD=%v\n%s", v.name, tc.name, dns.TypeToString[tc.qtype], dns.RcodeToString[m.Rcode], m.AuthenticatedData, m)
+			}
+		}
+	}
+	if ok, out := validators.Delv(t, server, "online.test.", anchor, "www.online.test.", dns.TypeA); !ok {
+		t.Errorf("delv: not validated\n%s", out)
+	}
+}

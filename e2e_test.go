@@ -178,7 +178,10 @@ func startServer(t *testing.T, zone string, kf keyFiles, extra ...string) string
 		t.Fatal(err)
 	}
 	port := validators.FreePort(t)
-	server, block := "", ""
+	server, block, bundleLine := "", "", ""
+	if kf.bundle != "" {
+		bundleLine = "bundle " + kf.bundle
+	}
 	if len(extra) > 0 {
 		server = extra[0]
 	}
@@ -191,11 +194,11 @@ func startServer(t *testing.T, zone string, kf keyFiles, extra ...string) string
     file %s
     livesign %s {
         keys %s
-        bundle %s
+        %s
         trust-anchor %s
         %s
     }
-}`, zone, port, server, filepath.Join(dir, "db"), zone, kf.keys, kf.bundle, anchor, block)
+}`, zone, port, server, filepath.Join(dir, "db"), zone, kf.keys, bundleLine, anchor, block)
 	i, err := test.CoreDNSServer(corefile)
 	if err != nil {
 		t.Fatalf("CoreDNS did not start: %v\n%s", err, corefile)

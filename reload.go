@@ -49,21 +49,26 @@ func fingerprint(cfg Config) (string, error) {
 		}
 		h.Write(b)
 	}
-	entries, err := os.ReadDir(cfg.Keys)
-	if err != nil {
-		return "", err
-	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fi, err := os.Stat(filepath.Join(cfg.Keys, n))
-		if err != nil {
-			continue // removed meanwhile: the next poll sees it
+	for _, dir := range []string{cfg.Keys, cfg.KSK} {
+		if dir == "" {
+			continue
 		}
-		fmt.Fprintf(h, "%s %d %d\n", n, fi.Size(), fi.ModTime().UnixNano())
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return "", err
+		}
+		names := make([]string, 0, len(entries))
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fi, err := os.Stat(filepath.Join(dir, n))
+			if err != nil {
+				continue // removed meanwhile: the next poll sees it
+			}
+			fmt.Fprintf(h, "%s %d %d\n", n, fi.Size(), fi.ModTime().UnixNano())
+		}
 	}
 	return string(h.Sum(nil)), nil
 }
@@ -102,7 +107,7 @@ func (z *Zone) reload(now time.Time) {
 	z.failed.Store(nil)
 	z.mu.Unlock()
 	reloads.WithLabelValues(z.Name, "loaded").Inc()
-	log.Infof("zone %s: loaded new bundle %s (%d slot(s)) and keys from %s", z.Name, z.cfg.Bundle, len(tl.Bundle.Slots), z.cfg.Keys)
+	log.Infof("zone %s: loaded new keys from %s and DNSKEY set from %s", z.Name, z.cfg.Keys, tl.source())
 	z.Keys(now)
 }
 
@@ -110,8 +115,11 @@ func (z *Zone) reload(now time.Time) {
 // a warning once an hour saying what the operator must do.
 func (z *Zone) coverage(now time.Time) {
 	z.mu.Lock()
-	end := z.Timeline.End()
+	end, online := z.Timeline.End(), z.Timeline.Bundle == nil
 	z.mu.Unlock()
+	if online {
+		return // an online KSK never runs out
+	}
 	left := end.Sub(now)
 	bundleCoverage.WithLabelValues(z.Name).Set(left.Seconds())
 	bundleExpiration.WithLabelValues(z.Name).Set(float64(end.Unix()))

@@ -47,6 +47,12 @@ type Timeline struct {
 	Bundle *keystore.Bundle
 	Anchor *keystore.Anchor // nil: the bundle's own KSK is trusted
 
+	// Online KSK mode (no Bundle): KSKs sign the DNSKEY RRset themselves,
+	// in windows aligned like the ZSK's (Validity, Refresh).
+	KSKs     []*keystore.Key
+	Validity time.Duration
+	Refresh  time.Duration
+
 	// A ZSK signs only once its DNSKEY has been served for DNSKEYTTL +
 	// PropagationDelay, so that every validator can know it. Zero means the
 	// default.
@@ -63,14 +69,13 @@ type Timeline struct {
 // time, flagged as Fallback; else, when nothing has propagated yet (a zone
 // just signed for the first time), the active one activated last.
 func (tl *Timeline) At(t time.Time) (*KeySet, error) {
-	idx, next, err := tl.slotAt(t)
+	slot, idx, next, err := tl.slot(t)
 	if err != nil {
 		return nil, err
 	}
-	slot := &tl.Bundle.Slots[idx]
 	keys, err := keystore.CheckSlot(slot, tl.Zone, tl.addedZSKs(t), tl.Anchor, t)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", tl.Bundle.File, err)
+		return nil, fmt.Errorf("%s: %w", tl.source(), err)
 	}
 	served := map[string]bool{}
 	for _, k := range keys {
@@ -80,7 +85,7 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 	zsk, fallback, change := tl.signer(t, idx, served)
 	if zsk == nil {
 		return nil, fmt.Errorf("no ZSK with a private key in %s is active at %s and in the served DNSKEY set of %s: add one to the keys directory and sign a new bundle with it",
-			tl.Zone, t.UTC().Format(time.RFC3339), tl.Bundle.File)
+			tl.Zone, t.UTC().Format(time.RFC3339), tl.source())
 	}
 
 	ks := &KeySet{ZSK: zsk, Fallback: fallback, From: t, Until: next}
@@ -120,8 +125,11 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 }
 
 // End returns when the bundle's coverage ends: the latest expiration of
-// the last slot's DNSKEY RRSIGs.
+// the last slot's DNSKEY RRSIGs. An online KSK never runs out.
 func (tl *Timeline) End() time.Time {
+	if tl.Bundle == nil {
+		return farFuture
+	}
 	slots := tl.Bundle.Slots
 	if len(slots) == 0 {
 		return time.Time{}
@@ -135,10 +143,64 @@ func (tl *Timeline) End() time.Time {
 	return end
 }
 
+// slot returns the DNSKEY set in force at t with its signatures: the
+// bundle's slot (and its index), or in online KSK mode one signed now for
+// the aligned window around t (index -1). next is when it stops being in
+// force.
+func (tl *Timeline) slot(t time.Time) (*keystore.Slot, int, time.Time, error) {
+	if tl.Bundle != nil {
+		idx, next, err := tl.slotAt(t)
+		if err != nil {
+			return nil, 0, next, err
+		}
+		return &tl.Bundle.Slots[idx], idx, next, nil
+	}
+	var ksks []*keystore.Key
+	for _, k := range tl.KSKs {
+		if k.Signer != nil && k.PublishedAt(t) && k.ActiveAt(t) {
+			ksks = append(ksks, k)
+		}
+	}
+	if len(ksks) == 0 {
+		return nil, -1, t, fmt.Errorf("no KSK with a private key is active at %s for %s: add one to the ksk directory", t.UTC().Format(time.RFC3339), tl.Zone)
+	}
+	others := tl.addedZSKs(t)
+	for _, k := range tl.KSKs {
+		if k.PublishedAt(t) && !k.ActiveAt(t) {
+			others = append(others, k.DNSKEY)
+		}
+	}
+	base := alignedBase(t, tl.Refresh)
+	s, err := keystore.SignDNSKEYs(tl.Zone, ksks, others, uint32(tl.dnskeyTTL()/time.Second), base.Add(-time.Hour), base.Add(tl.Validity))
+	if err != nil {
+		return nil, -1, t, err
+	}
+	return s, -1, base.Add(tl.Refresh), nil
+}
+
+// source names where the DNSKEY set comes from, for errors.
+func (tl *Timeline) source() string {
+	if tl.Bundle != nil {
+		return tl.Bundle.File
+	}
+	return "the online KSK"
+}
+
+// alignedBase is floor(t, step) counted from the Unix epoch: the base of
+// the validity windows every replica agrees on.
+func alignedBase(t time.Time, step time.Duration) time.Time {
+	s := int64(step / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	sec := t.Unix()
+	return time.Unix(sec-((sec%s)+s)%s, 0).UTC()
+}
+
 // addedZSKs returns the ZSKs the server adds to a single signed RRset: those
 // of the keys directory published at t. An SKR slot is complete as signed.
 func (tl *Timeline) addedZSKs(t time.Time) []*dns.DNSKEY {
-	if tl.Bundle.SKR {
+	if tl.Bundle != nil && tl.Bundle.SKR {
 		return nil
 	}
 	var out []*dns.DNSKEY
@@ -156,6 +218,10 @@ func (tl *Timeline) addedZSKs(t time.Time) []*dns.DNSKEY {
 // the slot's DNSKEY set and a ZSK of the keys directory in the set must be
 // published by its timers. The error names the slot and the key.
 func (tl *Timeline) Check(now time.Time) error {
+	if tl.Bundle == nil {
+		_, err := tl.At(now)
+		return err
+	}
 	if _, _, err := tl.slotAt(now); err != nil {
 		return err
 	}
@@ -266,6 +332,9 @@ func (tl *Timeline) inSetSince(k *keystore.Key, t time.Time, slot int) time.Time
 	if since.IsZero() {
 		since = k.Timers.Created
 	}
+	if tl.Bundle == nil {
+		return since
+	}
 	id := keyID(k.DNSKEY)
 	first := time.Time{}
 	for i := slot; i >= 0; i-- {
@@ -281,14 +350,18 @@ func (tl *Timeline) inSetSince(k *keystore.Key, t time.Time, slot int) time.Time
 }
 
 func (tl *Timeline) wait() time.Duration {
-	ttl, prop := tl.DNSKEYTTL, tl.PropagationDelay
-	if ttl == 0 {
-		ttl = DefaultDNSKEYTTL
-	}
+	prop := tl.PropagationDelay
 	if prop == 0 {
 		prop = DefaultPropagationDelay
 	}
-	return ttl + prop
+	return tl.dnskeyTTL() + prop
+}
+
+func (tl *Timeline) dnskeyTTL() time.Duration {
+	if tl.DNSKEYTTL == 0 {
+		return DefaultDNSKEYTTL
+	}
+	return tl.DNSKEYTTL
 }
 
 func slotHas(s *keystore.Slot, id string) bool {

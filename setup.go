@@ -55,6 +55,7 @@ type Config struct {
 	Zone        string
 	Keys        string // directory of ZSK key files
 	Bundle      string // offline-signed DNSKEY bundle
+	KSK         string // or: directory of an online KSK that signs the DNSKEY RRset itself
 	TrustAnchor string // DS or DNSKEY of the KSK; empty: trust the bundle's KSK
 
 	SignatureValidity time.Duration
@@ -101,8 +102,8 @@ func parse(c *caddy.Controller) ([]Config, error) {
 		if cfg.Keys == "" {
 			return nil, c.Errf("zone %s: missing 'keys DIR' (the directory with the ZSK key files)", cfg.Zone)
 		}
-		if cfg.Bundle == "" {
-			return nil, c.Errf("zone %s: missing 'bundle FILE' (the DNSKEY RRset signed by the offline KSK)", cfg.Zone)
+		if (cfg.Bundle == "") == (cfg.KSK == "") {
+			return nil, c.Errf("zone %s: want exactly one of 'bundle FILE' (the DNSKEY RRset signed by the offline KSK) and 'ksk DIR' (an online KSK)", cfg.Zone)
 		}
 		if cfg.SignatureValidity <= cfg.SignatureRefresh+cfg.MaxZoneTTL {
 			return nil, c.Errf("zone %s: signature-validity %s must exceed signature-refresh %s + max-zone-ttl %s, or cached answers outlive their signatures",
@@ -116,7 +117,7 @@ func parse(c *caddy.Controller) ([]Config, error) {
 func parseDirective(c *caddy.Controller, cfg *Config) error {
 	dir := c.Val()
 	switch dir {
-	case "keys", "bundle", "trust-anchor", "signature-validity", "signature-refresh", "max-zone-ttl",
+	case "keys", "bundle", "ksk", "trust-anchor", "signature-validity", "signature-refresh", "max-zone-ttl",
 		"dnskey-ttl", "propagation-delay", "reload", "warn-coverage", "cache", "max-signers":
 	default:
 		return c.Errf("unknown property %q", dir)
@@ -127,19 +128,12 @@ func parseDirective(c *caddy.Controller, cfg *Config) error {
 	}
 	arg := args[0]
 	switch dir {
-	case "keys", "bundle", "trust-anchor":
+	case "keys", "bundle", "ksk", "trust-anchor":
 		path := arg
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(dnsserver.GetConfig(c).Root, path)
 		}
-		switch dir {
-		case "keys":
-			cfg.Keys = path
-		case "bundle":
-			cfg.Bundle = path
-		default:
-			cfg.TrustAnchor = path
-		}
+		*map[string]*string{"keys": &cfg.Keys, "bundle": &cfg.Bundle, "ksk": &cfg.KSK, "trust-anchor": &cfg.TrustAnchor}[dir] = path
 	case "signature-validity", "signature-refresh", "max-zone-ttl", "dnskey-ttl", "propagation-delay", "reload", "warn-coverage":
 		d, err := keystore.ParseDuration(arg)
 		if err != nil || d <= 0 {
@@ -206,8 +200,22 @@ func loadTimeline(cfg Config) (*Timeline, error) {
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("zone %s: no key files K%s+*.key in %s: create a ZSK with 'livesign keygen -zone %s -zsk -dir %s'", cfg.Zone, cfg.Zone, cfg.Keys, cfg.Zone, cfg.Keys)
 	}
-	b, err := keystore.ReadBundle(cfg.Bundle, cfg.Zone)
-	if err != nil {
+	tl := &Timeline{Zone: cfg.Zone, ZSKs: keys, DNSKEYTTL: cfg.DNSKEYTTL, PropagationDelay: cfg.PropagationDelay,
+		Validity: cfg.SignatureValidity, Refresh: cfg.SignatureRefresh}
+	if cfg.KSK != "" {
+		all, err := keystore.ReadKeyDir(cfg.KSK, cfg.Zone)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range all {
+			if k.IsKSK() {
+				tl.KSKs = append(tl.KSKs, k)
+			}
+		}
+		if len(tl.KSKs) == 0 {
+			return nil, fmt.Errorf("zone %s: no KSK (flags 257) in %s: create one with 'livesign keygen -zone %s -ksk -dir %s'", cfg.Zone, cfg.KSK, cfg.Zone, cfg.KSK)
+		}
+	} else if tl.Bundle, err = keystore.ReadBundle(cfg.Bundle, cfg.Zone); err != nil {
 		return nil, err
 	}
 	var a *keystore.Anchor
@@ -216,7 +224,8 @@ func loadTimeline(cfg Config) (*Timeline, error) {
 			return nil, err
 		}
 	} else {
-		log.Warningf("zone %s: no trust-anchor: trusting whatever KSK signed %s", cfg.Zone, cfg.Bundle)
+		log.Warningf("zone %s: no trust-anchor: trusting whatever KSK signed %s", cfg.Zone, tl.source())
 	}
-	return &Timeline{Zone: cfg.Zone, ZSKs: keys, Bundle: b, Anchor: a, DNSKEYTTL: cfg.DNSKEYTTL, PropagationDelay: cfg.PropagationDelay}, nil
+	tl.Anchor = a
+	return tl, nil
 }

@@ -42,7 +42,7 @@ func TestParse(t *testing.T) {
 		{`livesign example.net { bundle /b
 		}`, "missing 'keys DIR'", nil},
 		{`livesign example.net { keys /k
-		}`, "missing 'bundle FILE'", nil},
+		}`, "want exactly one of 'bundle FILE'", nil},
 		{`livesign example.net { keys /k
 			bundle /b
 			frobnicate 1
@@ -61,6 +61,19 @@ func TestParse(t *testing.T) {
 			bundle /b
 			cache -1
 		}`, "positive integer", nil},
+		{`livesign example.net {
+			keys /k
+			bundle /b
+			ksk /o
+		}`, "want exactly one of", nil},
+		{`livesign example.net {
+			keys /k
+			ksk /o
+		}`, "", func(t *testing.T, c Config) {
+			if c.KSK != "/o" || c.Bundle != "" {
+				t.Errorf("got %+v", c)
+			}
+		}},
 		{`livesign a.net b.net { keys /k
 			bundle /b
 		}`, "one zone per livesign block", nil},

@@ -61,12 +61,7 @@ func NewSigner(validity, refresh time.Duration, size, concurrent int) *Signer {
 // validity, floor counted from the Unix epoch. Every replica computes the
 // same window, so caches stay warm.
 func (s *Signer) Window(now time.Time) (inception, expiration time.Time) {
-	step := int64(s.Refresh / time.Second)
-	if step < 1 {
-		step = 1
-	}
-	sec := now.Unix()
-	base := time.Unix(sec-((sec%step)+step)%step, 0).UTC()
+	base := alignedBase(now, s.Refresh)
 	return base.Add(-time.Hour), base.Add(s.Validity)
 }
 
