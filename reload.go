@@ -1,6 +1,7 @@
 package livesign
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"os"
@@ -9,21 +10,84 @@ import (
 	"time"
 )
 
-// watch polls the files of every zone each period until stop is closed:
-// a changed bundle, keys directory or trust anchor that checks out replaces
-// the old one atomically; one that does not is logged and counted, and the
-// old one keeps serving.
+// presignLead is how long before a ZSK switch the hottest RRsets are
+// signed with the successor, and presignCount how many.
+const (
+	presignLead  = 3 * time.Second
+	presignCount = 1000
+)
+
+// watch is the background loop of a server block's zones until stop is
+// closed. It sleeps until the next event: a file poll every period (a
+// changed bundle, keys directory or anchor that checks out replaces the old
+// one atomically; one that does not is logged and counted, and the old one
+// keeps serving), a key set running out (the switch happens then, not at
+// the next query), or shortly before a ZSK switch, when the hottest RRsets
+// are signed with the successor.
 func (l *Livesign) watch(period time.Duration, stop <-chan struct{}) {
-	t := time.NewTicker(period)
-	defer t.Stop()
+	nextPoll := l.now().Add(period)
 	for {
+		now := l.now()
+		wake := nextPoll
+		for _, z := range l.zones {
+			if t := z.nextEvent(now); t.Before(wake) {
+				wake = t
+			}
+		}
+		timer := time.NewTimer(max(wake.Sub(now), 10*time.Millisecond))
 		select {
 		case <-stop:
+			timer.Stop()
 			return
-		case <-t.C:
+		case <-timer.C:
+		}
+		now = l.now()
+		if !now.Before(nextPoll) {
 			l.poll()
+			nextPoll = now.Add(period)
+		}
+		for _, z := range l.zones {
+			z.tick(now)
 		}
 	}
+}
+
+// nextEvent returns when the zone's key set next needs attention.
+func (z *Zone) nextEvent(now time.Time) time.Time {
+	ks := z.current.Load()
+	if ks == nil {
+		return now.Add(time.Second) // failing: try again soon
+	}
+	if !ks.Until.Equal(z.presigned) {
+		return ks.Until.Add(-presignLead)
+	}
+	return ks.Until
+}
+
+// tick switches the key set when it has run out and pre-signs for the
+// next one shortly before.
+func (z *Zone) tick(now time.Time) {
+	ks := z.current.Load()
+	if ks == nil || !now.Before(ks.Until) {
+		if _, err := z.Keys(now); err != nil {
+			z.logFailure(now, "%v", err)
+		}
+		return
+	}
+	if now.Before(ks.Until.Add(-presignLead)) || ks.Until.Equal(z.presigned) {
+		return
+	}
+	z.presigned = ks.Until
+	z.mu.Lock()
+	tl := z.Timeline
+	z.mu.Unlock()
+	next, err := tl.At(ks.Until)
+	if err != nil || next.ZSK == ks.ZSK {
+		return
+	}
+	n := z.signer.Presign(context.Background(), z.Name, next.ZSK, ks.Until, presignCount)
+	log.Infof("zone %s: ZSK %d takes over from %d at %s; pre-signed %d hot RRsets with it",
+		z.Name, next.Tag(), ks.Tag(), ks.Until.UTC().Format(time.RFC3339), n)
 }
 
 // poll checks every zone once: reloads changed files and updates coverage.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/coredns/coredns/plugin/metrics"
@@ -35,8 +36,11 @@ type Signer struct {
 }
 
 type sigEntry struct {
-	key string
-	sig *dns.RRSIG
+	key    string
+	sig    *dns.RRSIG
+	signed []dns.RR // the RRset as signed (owner may be a wildcard), for pre-signing
+	zone   string
+	hits   atomic.Int64
 }
 
 // NewSigner returns a Signer with a cache of size signatures (plus a tenth
@@ -125,7 +129,7 @@ func (s *Signer) Sign(ctx context.Context, rrset []dns.RR, wildcard, zone string
 			return nil, err
 		}
 		signaturesTotal.WithLabelValues(server, zone).Inc()
-		c.Add(hash, &sigEntry{key: key, sig: sig})
+		c.Add(hash, &sigEntry{key: key, sig: sig, signed: signed, zone: zone})
 		return sig, nil
 	})
 	select {
@@ -139,9 +143,37 @@ func (s *Signer) Sign(ctx context.Context, rrset []dns.RR, wildcard, zone string
 	}
 }
 
+// Presign signs, with zsk and the window in force at at, the n RRsets of
+// zone whose signatures were served most often, so that the first queries
+// after a key switch at at find their signatures cached. It returns how
+// many it signed.
+func (s *Signer) Presign(ctx context.Context, zone string, zsk *keystore.Key, at time.Time, n int) int {
+	var hot []*sigEntry
+	s.cache.Walk(func(items map[uint64]*sigEntry, k uint64) bool {
+		if e := items[k]; e.zone == zone && e.sig.KeyTag != zsk.Tag() {
+			hot = append(hot, e)
+		}
+		return true
+	})
+	sort.Slice(hot, func(i, j int) bool { return hot[i].hits.Load() > hot[j].hits.Load() })
+	done := 0
+	for _, e := range hot[:min(n, len(hot))] {
+		owner := e.signed[0].Header().Name
+		wildcard := ""
+		if strings.HasPrefix(owner, "*.") {
+			wildcard = owner
+		}
+		if _, err := s.Sign(ctx, e.signed, wildcard, zone, zsk, at); err == nil {
+			done++
+		}
+	}
+	return done
+}
+
 // cached returns the signature for key in c, or nil.
 func cached(c *cache.Cache[*sigEntry], hash uint64, key string) *dns.RRSIG {
 	if e, ok := c.Get(hash); ok && e.key == key {
+		e.hits.Add(1)
 		return e.sig
 	}
 	return nil
