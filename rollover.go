@@ -3,6 +3,7 @@ package livesign
 import (
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/livesign/livesign/keystore"
@@ -35,6 +36,8 @@ func (ks *KeySet) Tag() uint16 { return ks.ZSK.Tag() }
 const (
 	DefaultDNSKEYTTL        = time.Hour
 	DefaultPropagationDelay = 5 * time.Minute
+	DefaultMaxZoneTTL       = 24 * time.Hour
+	DefaultRetireSafety     = time.Hour
 )
 
 // Timeline is the key timeline of one zone: the ZSKs from the keys directory
@@ -58,6 +61,14 @@ type Timeline struct {
 	// default.
 	DNSKEYTTL        time.Duration
 	PropagationDelay time.Duration
+	// With an online KSK, a ZSK that signed past its Inactive time stays
+	// published MaxZoneTTL + PropagationDelay + RetireSafety after it
+	// stopped. Zero means the default.
+	MaxZoneTTL   time.Duration
+	RetireSafety time.Duration
+
+	retireOnce sync.Once
+	retired    map[*keystore.Key]time.Time // retiredAt, computed once
 }
 
 // At returns the key set in force at t, or an error that says why no valid
@@ -77,9 +88,9 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tl.source(), err)
 	}
-	served := map[string]bool{}
+	served := map[keyRef]bool{}
 	for _, k := range keys {
-		served[keyID(k)] = true
+		served[refOf(k)] = true
 	}
 
 	zsk, fallback, change := tl.signer(t, idx, served)
@@ -115,7 +126,12 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 		ks.Until = change
 	}
 	for _, k := range tl.ZSKs {
-		for _, e := range []time.Time{k.Timers.Publish, k.Timers.Activate, k.Timers.Inactive, k.Timers.Delete} {
+		events := []time.Time{k.Timers.Publish, k.Timers.Activate, k.Timers.Inactive, k.Timers.Delete}
+		if tl.Bundle == nil && !k.Timers.Inactive.IsZero() {
+			r := tl.retiredAt(k)
+			events = append(events, r, r.Add(tl.iret()))
+		}
+		for _, e := range events {
 			if e.After(t) && e.Before(ks.Until) {
 				ks.Until = e
 			}
@@ -205,11 +221,81 @@ func (tl *Timeline) addedZSKs(t time.Time) []*dns.DNSKEY {
 	}
 	var out []*dns.DNSKEY
 	for _, k := range tl.ZSKs {
-		if !k.IsKSK() && k.PublishedAt(t) {
+		if !k.IsKSK() && (k.PublishedAt(t) || tl.Bundle == nil && tl.stillNeeded(k, t)) {
 			out = append(out, k.DNSKEY)
 		}
 	}
 	return out
+}
+
+// stillNeeded tells whether k must stay in the DNSKEY set at t although its
+// timers have removed it: it signed past its Inactive time (no successor
+// was ready) and resolvers may still hold its signatures, for Iret =
+// propagation-delay + max-zone-ttl + retire-safety after it stopped. Only
+// an online KSK can act on it; a bundle's set is what the KSK signed.
+func (tl *Timeline) stillNeeded(k *keystore.Key, t time.Time) bool {
+	if k.Timers.Inactive.IsZero() || t.Before(activation(k)) {
+		return false
+	}
+	return t.Before(tl.retiredAt(k).Add(tl.iret()))
+}
+
+// retiredAt returns when k stops signing: the first instant from its
+// Inactive time on at which another ZSK is active and has been published
+// for dnskey-ttl + propagation-delay.
+func (tl *Timeline) retiredAt(k *keystore.Key) time.Time {
+	tl.retireOnce.Do(func() {
+		tl.retired = map[*keystore.Key]time.Time{}
+		for _, k := range tl.ZSKs {
+			tl.retired[k] = tl.computeRetiredAt(k)
+		}
+	})
+	if r, ok := tl.retired[k]; ok {
+		return r
+	}
+	return tl.computeRetiredAt(k)
+}
+
+func (tl *Timeline) computeRetiredAt(k *keystore.Key) time.Time {
+	end := farFuture
+	for _, j := range tl.ZSKs {
+		if j == k || j.IsKSK() || j.Signer == nil {
+			continue
+		}
+		if !activation(j).After(activation(k)) {
+			continue // not a successor
+		}
+		pub := j.Timers.Publish
+		if pub.IsZero() {
+			pub = j.Timers.Created
+		}
+		ready := latest(k.Timers.Inactive, pub.Add(tl.wait()))
+		if (j.Timers.Inactive.IsZero() || ready.Before(j.Timers.Inactive)) && ready.Before(end) {
+			end = ready
+		}
+	}
+	return end
+}
+
+func (tl *Timeline) iret() time.Duration {
+	return orDefault(tl.PropagationDelay, DefaultPropagationDelay) + orDefault(tl.MaxZoneTTL, DefaultMaxZoneTTL) + orDefault(tl.RetireSafety, DefaultRetireSafety)
+}
+
+func latest(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if t.After(out) {
+			out = t
+		}
+	}
+	return out
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }
 
 // Check verifies every slot that is or will be in force at or after now,
@@ -240,19 +326,19 @@ func (tl *Timeline) Check(now time.Time) error {
 		if !tl.Bundle.SKR {
 			continue
 		}
-		in := map[string]bool{}
+		in := map[keyRef]bool{}
 		for _, k := range slots[i].DNSKEY {
-			in[keyID(k)] = true
+			in[refOf(k)] = true
 		}
 		for _, k := range tl.ZSKs {
 			if k.IsKSK() {
 				continue
 			}
 			switch pub := k.PublishedAt(at); {
-			case pub && !in[keyID(k.DNSKEY)]:
+			case pub && !in[refOf(k.DNSKEY)]:
 				return fmt.Errorf("%s: slot %d (%s): ZSK %d (%s) is published then by its timers but not in the slot's DNSKEY set: sign a new SKR from a KSR made with the current keys, or fix the key's timers",
 					tl.Bundle.File, i+1, slots[i].Start.UTC().Format(time.RFC3339), k.Tag(), k.Base)
-			case !pub && in[keyID(k.DNSKEY)]:
+			case !pub && in[refOf(k.DNSKEY)]:
 				return fmt.Errorf("%s: slot %d (%s): ZSK %d (%s) is in the slot's DNSKEY set but its timers do not publish it then: sign a new SKR from a KSR made with the current keys, or fix the key's timers",
 					tl.Bundle.File, i+1, slots[i].Start.UTC().Format(time.RFC3339), k.Tag(), k.Base)
 			}
@@ -281,30 +367,44 @@ func (tl *Timeline) slotAt(t time.Time) (int, time.Time, error) {
 	return i - 1, next, nil
 }
 
-// signer picks the ZSK that signs at t (see At). change is the next instant
-// a key becomes eligible, when that may change the choice.
-func (tl *Timeline) signer(t time.Time, slot int, served map[string]bool) (best *keystore.Key, fallback bool, change time.Time) {
+// signer picks the ZSK that signs at t (see At), among the keys with a
+// private half in the served DNSKEY set, in this order of preference: the
+// active key activated last whose DNSKEY has propagated; a successor that
+// has propagated but whose Activate time is still ahead (the active key's
+// files are gone); the last key past its Inactive time that has propagated
+// (fallback: no successor is ready); the active key activated last that
+// has not propagated yet (a zone signed for the first time). change is the
+// next instant a key becomes ready, when the choice may change.
+func (tl *Timeline) signer(t time.Time, slot int, served map[keyRef]bool) (best *keystore.Key, fallback bool, change time.Time) {
 	wait := tl.wait()
 	change = farFuture
-	var active, retired, fresh *keystore.Key
+	var active, early, retired, fresh *keystore.Key
 	later := func(a, b *keystore.Key) bool {
 		return b == nil || activation(a).After(activation(b)) || (activation(a).Equal(activation(b)) && a.Tag() < b.Tag())
 	}
+	var pending []time.Time // when keys not propagated yet will be
 	for _, k := range tl.ZSKs {
-		if k.IsKSK() || k.Signer == nil || !served[keyID(k.DNSKEY)] || activation(k).After(t) {
+		if k.IsKSK() || k.Signer == nil || !served[refOf(k.DNSKEY)] {
 			continue
 		}
 		ready := tl.inSetSince(k, t, slot).Add(wait)
 		propagated := !ready.After(t)
-		if !propagated && ready.Before(change) {
-			change = ready
+		if !propagated {
+			pending = append(pending, ready)
+			if k.ActiveAt(t) && ready.Before(change) {
+				change = ready // it will outrank the key signing now
+			}
 		}
 		switch {
 		case k.ActiveAt(t) && propagated:
 			if later(k, active) {
 				active = k
 			}
-		case propagated:
+		case activation(k).After(t) && propagated:
+			if early == nil || activation(k).Before(activation(early)) {
+				early = k
+			}
+		case !activation(k).After(t) && propagated:
 			if later(k, retired) {
 				retired = k
 			}
@@ -314,9 +414,17 @@ func (tl *Timeline) signer(t time.Time, slot int, served map[string]bool) (best 
 			}
 		}
 	}
+	if active != nil {
+		return active, false, change // only Activate/Inactive timers change this
+	}
+	for _, p := range pending {
+		if p.Before(change) {
+			change = p
+		}
+	}
 	switch {
-	case active != nil:
-		return active, false, change
+	case early != nil && retired != nil: // the signing key vanished: its ready successor goes first
+		return early, false, change
 	case retired != nil:
 		return retired, true, change
 	default:
@@ -335,7 +443,7 @@ func (tl *Timeline) inSetSince(k *keystore.Key, t time.Time, slot int) time.Time
 	if tl.Bundle == nil {
 		return since
 	}
-	id := keyID(k.DNSKEY)
+	id := refOf(k.DNSKEY)
 	first := time.Time{}
 	for i := slot; i >= 0; i-- {
 		if !slotHas(&tl.Bundle.Slots[i], id) {
@@ -350,32 +458,30 @@ func (tl *Timeline) inSetSince(k *keystore.Key, t time.Time, slot int) time.Time
 }
 
 func (tl *Timeline) wait() time.Duration {
-	prop := tl.PropagationDelay
-	if prop == 0 {
-		prop = DefaultPropagationDelay
-	}
-	return tl.dnskeyTTL() + prop
+	return tl.dnskeyTTL() + orDefault(tl.PropagationDelay, DefaultPropagationDelay)
 }
 
-func (tl *Timeline) dnskeyTTL() time.Duration {
-	if tl.DNSKEYTTL == 0 {
-		return DefaultDNSKEYTTL
-	}
-	return tl.DNSKEYTTL
-}
+func (tl *Timeline) dnskeyTTL() time.Duration { return orDefault(tl.DNSKEYTTL, DefaultDNSKEYTTL) }
 
-func slotHas(s *keystore.Slot, id string) bool {
+func slotHas(s *keystore.Slot, id keyRef) bool {
 	for _, k := range s.DNSKEY {
-		if keyID(k) == id {
+		if refOf(k) == id {
 			return true
 		}
 	}
 	return false
 }
 
-// keyID identifies a DNSKEY by its RDATA.
-func keyID(k *dns.DNSKEY) string {
-	return fmt.Sprintf("%d/%d/%d/%s", k.Flags, k.Protocol, k.Algorithm, k.PublicKey)
+// keyRef identifies a DNSKEY by its RDATA, whatever its owner and TTL.
+type keyRef struct {
+	flags     uint16
+	protocol  uint8
+	algorithm uint8
+	publicKey string
+}
+
+func refOf(k *dns.DNSKEY) keyRef {
+	return keyRef{k.Flags, k.Protocol, k.Algorithm, k.PublicKey}
 }
 
 func activation(k *keystore.Key) time.Time {

@@ -18,8 +18,9 @@
 # installed are left alone and apt is not touched at all when nothing is missing; BIND 9.20 is
 # skipped when <dir>/bind920/bin/dnssec-ksr -V runs. No daemon is left running: a temporary
 # policy-rc.d forbids service starts during the install, and a daemon a package started anyway
-# is stopped afterwards. Uses sudo when not run as root (for the system packages only: the BIND
-# 9.20 copy is unpacked as the calling user, apt-get and dpkg -x need no root for that).
+# is stopped afterwards. Uses sudo when not run as root, and only when a system package is missing:
+# the BIND 9.20 copy is fetched and unpacked as the calling user (apt-get with private
+# directories and dpkg-deb -x need no root).
 #
 #   usage: scripts/install-test-tools.sh
 set -euo pipefail
@@ -31,14 +32,10 @@ TOOLS_DIR=${LIVESIGN_TOOLS_DIR:-.tools}
 [[ $TOOLS_DIR == /* ]] || TOOLS_DIR=$REPO/$TOOLS_DIR
 BIND920=$TOOLS_DIR/bind920
 
+# sudo for apt-get and the daemon clean-up when not root; needed only when a package is missing.
 SUDO=()
-if [[ $(id -u) -ne 0 ]]; then
-  if command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo)
-  else
-    echo "install-test-tools: not root and sudo is not available" >&2
-    exit 1
-  fi
+if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then
+  SUDO=(sudo)
 fi
 
 # Everything this script leaves behind on exit, success or not: its policy-rc.d, a half-built
@@ -69,6 +66,10 @@ else
 fi
 
 if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 && ${#SUDO[@]} -eq 0 ]]; then
+    echo "install-test-tools: ${missing[*]} missing, not root and sudo is not available" >&2
+    exit 1
+  fi
   echo "install-test-tools: installing ${missing[*]}" >&2
   log=$(mktemp "${TMPDIR:-/tmp}/install-test-tools.XXXXXX.log")
 
@@ -145,7 +146,7 @@ install_bind920() {
   local src='' key=''
   if compgen -G '/etc/apt/sources.list.d/*.sources' >/dev/null; then
     read -r src key < <(awk '
-      function done() { if (uri != "" && suites ~ / bookworm /) { print uri, key; exit } uri = ""; suites = ""; key = "" }
+      function done() { if (!found && uri != "" && suites ~ / bookworm /) { print uri, key; found = 1; exit } uri = ""; suites = ""; key = "" }
       /^[ \t]*$/ { done(); next }
       tolower($1) == "uris:" { uri = $2 }
       tolower($1) == "suites:" { $1 = ""; suites = $0 " " }
@@ -231,7 +232,8 @@ install_bind920() {
     {
       echo '#!/bin/sh'
       echo "# BIND $ver $name, unpacked by scripts/install-test-tools.sh"
-      echo 'r=$(cd "$(dirname "$0")/../root" && pwd) || exit 127'
+      echo 'case $0 in */*) r=${0%/*} ;; *) r=. ;; esac  # no dirname: works with an empty PATH'
+      echo 'r=$(cd "$r/../root" && pwd) || exit 127'
       echo 'l='
       echo "for d in $libdirs; do l=\$l\${l:+:}\$r/\$d; done"
       echo 'LD_LIBRARY_PATH=$l${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} exec "$r/'"${prog#"$STAGE/root/"}"'" "$@"'

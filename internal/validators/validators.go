@@ -1,10 +1,13 @@
-// Package validators lets end-to-end tests ask real validating resolvers (unbound, BIND's delv)
-// whether the answers of a DNS server on 127.0.0.1 validate under a given trust anchor.
+// Package validators lets end-to-end tests ask real validating resolvers (unbound, BIND's delv,
+// Knot Resolver's kresd) whether the answers of a DNS server on 127.0.0.1 validate under a given
+// trust anchor, and finds the other tools the interop tests run (Keymgr, BIND920 for BIND 9.20's
+// dnssec-ksr).
 //
-// The tools come from Debian packages (scripts/install-test-tools.sh installs them). A test that
-// needs one calls Require (StartUnbound and Delv do it themselves): when the tool is missing the
-// test is skipped, or fails when the environment variable CI is true, so CI never passes by
-// skipping.
+// The tools come from Debian packages, BIND 9.20 from bookworm-backports unpacked into the
+// project's .tools directory (scripts/install-test-tools.sh installs them all). A test that
+// needs one calls Require (StartUnbound, StartKresd, Delv, Keymgr and BIND920 do it themselves):
+// when the tool is missing the test is skipped, or fails when the environment variable CI is
+// true, so CI never passes by skipping.
 //
 // Typical use, against a server started with test.CoreDNSServerAndPorts on a port from FreePort
 // (one port for UDP and TCP, so a resolver's TCP retry after TC=1 reaches the server):
@@ -13,6 +16,8 @@
 //	m := u.Query(t, "www.example.net.", dns.TypeA)
 //	if !m.AuthenticatedData { ... }
 //	ok, out := validators.Delv(t, server, "example.net.", dsText, "www.example.net.", dns.TypeA)
+//	k := validators.StartKresd(t, "example.net.", server, dsText)
+//	m = k.Query(t, "www.example.net.", dns.TypeA) // on failure: k.LogFor(m.Id) says why
 package validators
 
 import (

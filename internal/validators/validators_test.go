@@ -3,6 +3,7 @@ package validators
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -299,4 +300,141 @@ func ede(r *dns.Msg) string {
 		}
 	}
 	return ""
+}
+
+// TestKresd runs the fixture zone through Knot Resolver: AD on positive, NODATA and NXDOMAIN
+// answers under a DS or DNSKEY anchor, SERVFAIL with an Extended DNS Error under a wrong DS,
+// and no query to anything but the server under test.
+func TestKresd(t *testing.T) {
+	server := startSignedZone(t)
+	ds, dnskey, badDS := anchors(t)
+
+	type query struct {
+		name  string
+		qtype uint16
+		rcode int
+		ad    bool
+	}
+	good := []query{
+		{"www.example.net.", dns.TypeA, dns.RcodeSuccess, true},
+		{"www.example.net.", dns.TypeTXT, dns.RcodeSuccess, true},  // NODATA, NSEC proof
+		{"nope.example.net.", dns.TypeA, dns.RcodeNameError, true}, // NXDOMAIN, NSEC proof
+		// No wildcard expansion here: forwarding, kresd asks for the DS at every label below
+		// the anchor (wild.example.net. DS, an empty non-terminal), and CoreDNS's file plugin
+		// answers that NODATA with the SOA only, no NSEC: "bad NODATA proof", SERVFAIL, EDE 12.
+		{"big.example.net.", dns.TypeTXT, dns.RcodeSuccess, true}, // large RRset: TC, then TCP
+		{"alias.example.net.", dns.TypeA, dns.RcodeSuccess, true}, // CNAME chain in zone
+		{"example.net.", dns.TypeDNSKEY, dns.RcodeSuccess, true},  // KSK-signed DNSKEY
+		{"www.example.net.", 65280, dns.RcodeSuccess, true},       // private-use type: NODATA
+	}
+	var bogus []query
+	for _, q := range good[:3] {
+		bogus = append(bogus, query{q.name, q.qtype, dns.RcodeServerFailure, false})
+	}
+
+	for _, tc := range []struct {
+		name    string
+		anchor  string
+		queries []query
+	}{
+		{"ds-anchor", ds, good},
+		{"dnskey-anchor", dnskey, good},
+		{"two-anchors-one-good", badDS + "\n" + ds, good},
+		{"wrong-ds-digest", badDS, bogus},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := StartKresd(t, zone, server, tc.anchor)
+			for _, q := range tc.queries {
+				t.Run(strings.TrimSuffix(q.name, ".")+"/"+dns.Type(q.qtype).String(), func(t *testing.T) {
+					r := k.Query(t, q.name, q.qtype)
+					if r.Rcode != q.rcode || r.AuthenticatedData != q.ad {
+						t.Errorf("kresd: rcode %s AD %v, want %s AD %v\n%s",
+							dns.RcodeToString[r.Rcode], r.AuthenticatedData, dns.RcodeToString[q.rcode], q.ad, r)
+					}
+					if q.rcode == dns.RcodeServerFailure {
+						if e := ede(r); e == "" {
+							t.Errorf("kresd: SERVFAIL without Extended DNS Error\n%s", r)
+						} else {
+							t.Logf("kresd EDE: %s", e)
+						}
+					}
+				})
+			}
+			if tc.name == "wrong-ds-digest" && !strings.Contains(k.Log(), "validation failure") {
+				t.Errorf("kresd logged no validation failure for a wrong DS:\n%s", k.Log())
+			}
+			want := strings.Replace(server, ":", "#", 1)
+			if got := k.Contacted(); len(got) != 1 || got[0] != want {
+				t.Errorf("kresd sent queries to %v, want only %s", got, want)
+			}
+		})
+	}
+}
+
+// TestKresdOutsideZone checks that a name outside the forwarded zone is answered by kresd
+// itself, without a query to anyone.
+func TestKresdOutsideZone(t *testing.T) {
+	server := startSignedZone(t)
+	ds, _, _ := anchors(t)
+	k := StartKresd(t, zone, server, ds)
+	r := k.Query(t, "www.example.com.", dns.TypeA)
+	if r.Rcode != dns.RcodeNameError || len(r.Answer) != 0 {
+		t.Errorf("outside the zone: want kresd's own NXDOMAIN, got\n%s", r)
+	}
+	if got := k.Contacted(); len(got) != 0 {
+		t.Errorf("kresd sent queries to %v for a name outside the zone", got)
+	}
+}
+
+// TestBIND920 checks that BIND920 finds a dnssec-ksr that runs and is BIND 9.20 or later.
+func TestBIND920(t *testing.T) {
+	dir := BIND920(t)
+	out, err := exec.Command(filepath.Join(dir, "dnssec-ksr"), "-V").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s/dnssec-ksr -V: %v\n%s", dir, err, out)
+	}
+	if !strings.HasPrefix(string(out), "dnssec-ksr 9.") || strings.HasPrefix(string(out), "dnssec-ksr 9.1") {
+		t.Errorf("%s/dnssec-ksr -V = %q, want 9.20 or later", dir, out)
+	}
+	t.Logf("BIND920: %s: %s", dir, strings.TrimSpace(string(out)))
+
+	t.Run("tools-dir-env", func(t *testing.T) {
+		// A relative LIVESIGN_TOOLS_DIR is relative to the module root: ".tools" is the default.
+		t.Setenv(ToolsDirEnv, ".tools")
+		if got := BIND920(t); got != dir && !strings.HasSuffix(dir, filepath.Join(".tools", "bind920", "bin")) {
+			t.Logf("with %s=.tools: %s (default lookup found %s)", ToolsDirEnv, got, dir)
+		}
+	})
+	t.Run("missing-skips-outside-CI", func(t *testing.T) {
+		t.Setenv("CI", "")
+		t.Setenv(ToolsDirEnv, t.TempDir())
+		t.Setenv("PATH", t.TempDir())
+		root, err := moduleRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if runs(filepath.Join(root, ".tools", "bind920", "bin", "dnssec-ksr"), "-V") {
+			t.Skip("the default tools directory has BIND 9.20: nothing is missing")
+		}
+		ran := false
+		defer func() {
+			if !t.Skipped() || ran {
+				t.Errorf("BIND920 without BIND 9.20 did not skip")
+			}
+		}()
+		BIND920(t)
+		ran = true
+	})
+}
+
+// TestKeymgr checks that Keymgr finds Knot's keymgr (in /usr/sbin, off a user's PATH).
+func TestKeymgr(t *testing.T) {
+	p := Keymgr(t)
+	out, err := exec.Command(p, "-V").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Knot DNS") {
+		t.Fatalf("%s -V: %v\n%s", p, err, out)
+	}
+	if k := KresdBin(t); !filepath.IsAbs(k) {
+		t.Errorf("KresdBin = %q, want an absolute path", k)
+	}
 }
