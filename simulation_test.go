@@ -38,8 +38,8 @@ func (p simPolicy) chain(g *gen, start, until time.Time) []*keystore.Key {
 
 func (p simPolicy) timeline(g *gen, zsks []*keystore.Key) *Timeline {
 	return &Timeline{Zone: g.zone, ZSKs: zsks, KSKs: []*keystore.Key{g.ksk},
-		Anchor:    &keystore.Anchor{File: "sim.ds", DS: []*dns.DS{g.ksk.DNSKEY.ToDS(dns.SHA256)}},
-		Validity:  p.validity, Refresh: p.refresh,
+		Anchor:   &keystore.Anchor{File: "sim.ds", DS: []*dns.DS{g.ksk.DNSKEY.ToDS(dns.SHA256)}},
+		Validity: p.validity, Refresh: p.refresh,
 		DNSKEYTTL: p.dnskeyTTL, PropagationDelay: p.prop, MaxZoneTTL: p.maxZoneTTL, RetireSafety: p.retSafety}
 }
 
