@@ -200,7 +200,7 @@ func loadTimeline(cfg Config) (*Timeline, error) {
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("zone %s: no key files K%s+*.key in %s: create a ZSK with 'livesign keygen -zone %s -zsk -dir %s'", cfg.Zone, cfg.Zone, cfg.Keys, cfg.Zone, cfg.Keys)
 	}
-	tl := &Timeline{Zone: cfg.Zone, ZSKs: keys, DNSKEYTTL: cfg.DNSKEYTTL, PropagationDelay: cfg.PropagationDelay,
+	tl := &Timeline{Zone: cfg.Zone, ZSKs: keys, DNSKEYTTL: cfg.DNSKEYTTL, PropagationDelay: cfg.PropagationDelay, MaxZoneTTL: cfg.MaxZoneTTL,
 		Validity: cfg.SignatureValidity, Refresh: cfg.SignatureRefresh}
 	if cfg.KSK != "" {
 		all, err := keystore.ReadKeyDir(cfg.KSK, cfg.Zone)
