@@ -31,6 +31,9 @@ type Bundle struct {
 	// complete. A single signed RRset may leave the ZSKs out; the server
 	// adds those of its keys directory.
 	SKR bool
+	// Generated is the time on an SKR's closing "generated at" line (zero
+	// when absent or unreadable); WriteSKR writes it there.
+	Generated time.Time
 }
 
 // ReadBundle reads and parses the bundle file at path for zone; see ParseBundle.

@@ -73,7 +73,7 @@ func knotRR(rr dns.RR) string {
 	case *dns.CDNSKEY:
 		fmt.Fprintf(&b, "%d %d %d (\n", r.Flags, r.Protocol, r.Algorithm)
 		long(r.PublicKey)
-		fmt.Fprintf(&b, "%s) ; %s\n", knotIndent, knotKeyComment(r.ToDNSKEY()))
+		fmt.Fprintf(&b, "%s) ; %s\n", knotIndent, knotKeyComment(&r.DNSKEY))
 	case *dns.CDS:
 		fmt.Fprintf(&b, "%d %d %d (\n", r.KeyTag, r.Algorithm, r.DigestType)
 		long(strings.ToUpper(r.Digest))

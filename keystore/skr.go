@@ -30,6 +30,7 @@ func parseSKR(data []byte, file, zone string) (*Bundle, error) {
 	lines := strings.Split(string(data), "\n")
 	var heads []slotHeader
 	footer := 0
+	var generated time.Time
 	for i, l := range lines {
 		m := skrHeader.FindStringSubmatch(strings.TrimSpace(l))
 		if m == nil {
@@ -40,14 +41,15 @@ func parseSKR(data []byte, file, zone string) (*Bundle, error) {
 		}
 		if m[1] == "generated" {
 			footer = i + 1
+			generated = parseGenerated(l)
 			continue
 		}
 		t, err := parseSKRTime(m[1])
 		if err != nil {
 			return nil, fmt.Errorf("keystore: %s:%d: %v", file, i+1, err)
 		}
-		if n := len(heads); n > 0 && !t.After(heads[n-1].start) {
-			return nil, fmt.Errorf("keystore: %s:%d: slot time %s is not after the previous slot's %s (line %d)", file, i+1, t.Format(time.RFC3339), heads[n-1].start.Format(time.RFC3339), heads[n-1].line)
+		if n := len(heads); n > 0 && t.Before(heads[n-1].start) {
+			return nil, fmt.Errorf("keystore: %s:%d: slot time %s is before the previous slot's %s (line %d): slots must be in time order", file, i+1, t.Format(time.RFC3339), heads[n-1].start.Format(time.RFC3339), heads[n-1].line)
 		}
 		heads = append(heads, slotHeader{line: i + 1, start: t})
 	}
@@ -85,7 +87,19 @@ func parseSKR(data []byte, file, zone string) (*Bundle, error) {
 			return nil, fmt.Errorf("keystore: %s: slot %d (%s, line %d): %v", file, i+1, slots[i].Start.Format(time.RFC3339), heads[i].line, err)
 		}
 	}
-	return &Bundle{File: file, Slots: slots, SKR: true}, nil
+	// BIND 9.20 dnssec-ksr sign writes two slots with the same time when
+	// KSR slots are closer than validity-refresh: one more of the old key
+	// set, then the new one. The later one is in force from that time.
+	kept := slots[:0]
+	for i := range slots {
+		if n := len(kept); n > 0 && slots[i].Start.Equal(kept[n-1].Start) {
+			kept[n-1] = slots[i]
+			continue
+		}
+		kept = append(kept, slots[i])
+	}
+	slots = kept
+	return &Bundle{File: file, Slots: slots, SKR: true, Generated: generated}, nil
 }
 
 // parseSKRTime parses a header time: YYYYMMDDHHMMSS (BIND) or Unix seconds (Knot).

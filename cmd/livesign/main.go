@@ -1,6 +1,8 @@
 // Command livesign is the operator tool for the livesign CoreDNS plugin: it
 // generates keys, signs the DNSKEY RRset with an offline KSK into a bundle,
-// and prints the DS records to hand to the parent zone.
+// prints the DS records to hand to the parent zone, pre-generates ZSKs into a
+// key signing request (plan), signs KSRs into signed key responses on the
+// offline side (sign-ksr), and checks bundles against the keys (check).
 package main
 
 import (
@@ -26,6 +28,9 @@ var commands = []command{
 	{"keygen", "generate a KSK or ZSK in BIND key file format", keygen},
 	{"bundle", "sign the DNSKEY RRset with the offline KSK(s) into a bundle file", bundle},
 	{"ds", "print the DS records of the KSK(s) in a key, bundle or zone file", ds},
+	{"plan", "pre-generate ZSKs with rollover timers and write the key signing request (KSR)", plan},
+	{"sign-ksr", "sign a KSR with the offline KSK(s) into a signed key response (SKR)", signKSR},
+	{"check", "check a bundle or SKR against the keys: slots, signing ZSK, timeline, coverage", check},
 }
 
 func main() {
@@ -50,9 +55,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		err := c.run(args[1:], stdout, stderr)
 		var ue *usageError
+		var ee *exitError
 		switch {
 		case err == nil, errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.As(err, &ee):
+			fmt.Fprintf(stderr, "livesign: %s\n", ee.msg)
+			return ee.code
 		case errors.As(err, &ue):
 			fmt.Fprintf(stderr, "livesign: %s\n", ue.msg)
 			ue.fs.SetOutput(stderr)
@@ -71,7 +80,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: livesign <command> [flags]")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'livesign <command> -h' for the flags of a command.")
 }

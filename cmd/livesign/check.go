@@ -1,0 +1,303 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	plugin "github.com/livesign/livesign"
+	"github.com/livesign/livesign/keystore"
+	"github.com/miekg/dns"
+)
+
+const checkHelp = `
+Check a bundle (a single signed DNSKEY RRset, a BIND 9.20 SKR or a Knot SKR)
+against the ZSKs of -keys the way the livesign plugin loads them, at TIME
+(default now): print the slots (start, DNSKEY tags, RRSIG validity, the ZSK
+that signs), the rollover timeline of the ZSKs and the coverage (time until
+the last slot's RRSIGs expire).
+
+Exit status: 0 all good; 1 a problem the server would refuse or trip over
+(a slot that does not verify or is not valid at TIME, a ZSK whose timers
+disagree with a slot, no ZSK to sign with, coverage already over); 2 only a
+warning: the coverage is below -warn-coverage, so sign a new SKR soon.
+Without -keys only the bundle itself is checked.
+
+TIME is YYYYMMDDHHMMSS (UTC), RFC 3339 or +DURATION from now.`
+
+// exitError ends the command with a given exit status after its message.
+type exitError struct {
+	code int
+	msg  string
+}
+
+// Error returns the message.
+func (e *exitError) Error() string { return e.msg }
+
+func check(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("check", "livesign check -bundle FILE [-keys DIR] [-trust-anchor FILE] [-at TIME] [-zone ZONE] [-warn-coverage 14d]", checkHelp)
+	keysDir := fs.String("keys", "", "directory of the ZSK key files (with .private)")
+	bundleFile := fs.String("bundle", "", "bundle or SKR to check")
+	anchorFile := fs.String("trust-anchor", "", "DS or DNSKEY of the KSK (default: trust the bundle's KSK)")
+	atFlag := fs.String("at", "", "check at this TIME instead of now")
+	zone := fs.String("zone", "", "zone name (default: the owner of the bundle's DNSKEYs)")
+	warnFlag := fs.String("warn-coverage", "14d", "warn (exit 2) when the bundle covers less than this")
+	ttlFlag := fs.String("dnskey-ttl", "1h", "dnskey-ttl directive of the server")
+	propFlag := fs.String("propagation-delay", "5m", "propagation-delay directive of the server")
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return usageErrorf(fs, "check: unexpected argument %q", pos[0])
+	case *bundleFile == "":
+		return usageErrorf(fs, "check: -bundle is required")
+	}
+	at := now().UTC().Truncate(time.Second)
+	if *atFlag != "" {
+		if at, err = parseTime(*atFlag, at); err != nil {
+			return usageErrorf(fs, "check: -at: %v", err)
+		}
+	}
+	warn, err := positiveDuration("warn-coverage", *warnFlag)
+	if err != nil {
+		return usageErrorf(fs, "check: %v", err)
+	}
+	tl := &plugin.Timeline{}
+	if tl.DNSKEYTTL, err = positiveDuration("dnskey-ttl", *ttlFlag); err != nil {
+		return usageErrorf(fs, "check: %v", err)
+	}
+	if tl.PropagationDelay, err = positiveDuration("propagation-delay", *propFlag); err != nil {
+		return usageErrorf(fs, "check: %v", err)
+	}
+	zoneName := *zone
+	if zoneName == "" {
+		keys, err := keystore.ReadDNSKEYs(*bundleFile, "")
+		if err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			return fmt.Errorf("check: %s holds no DNSKEY record: not a bundle; give -zone to see why it does not load", *bundleFile)
+		}
+		zoneName = keys[0].Hdr.Name
+	}
+	tl.Zone = dns.CanonicalName(zoneName)
+	if tl.Bundle, err = keystore.ReadBundle(*bundleFile, tl.Zone); err != nil {
+		return err
+	}
+	if *anchorFile != "" {
+		if tl.Anchor, err = keystore.ReadAnchor(*anchorFile, tl.Zone); err != nil {
+			return err
+		}
+	}
+	var problems []string
+	if *keysDir != "" {
+		if tl.ZSKs, problems, err = readCheckZSKs(*keysDir, tl.Zone); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "zone %s, bundle %s (%s), checked at %s\n", tl.Zone, *bundleFile, bundleKind(tl.Bundle), stamp(at))
+	if tl.Anchor == nil {
+		fmt.Fprintf(stdout, "warning: no -trust-anchor: the bundle's own KSK is trusted\n")
+	}
+	problems = append(problems, printSlots(stdout, tl, at)...)
+	if len(tl.ZSKs) > 0 {
+		printTimeline(stdout, tl.ZSKs, at)
+	}
+	if err := tl.Check(at); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(tl.ZSKs) > 0 {
+		if ks, err := tl.At(at); err != nil {
+			problems = append(problems, err.Error())
+		} else {
+			fmt.Fprintf(stdout, "signing at %s: ZSK %d\n", stamp(at), ks.Tag())
+		}
+	}
+	end := tl.End()
+	cover := end.Sub(at)
+	fmt.Fprintf(stdout, "coverage: %s (until %s)\n", formatSpan(cover), stamp(end))
+	if cover <= 0 {
+		problems = append(problems, fmt.Sprintf("the bundle's last signatures expired at %s: sign a new SKR (livesign plan, then sign-ksr on the KSK side) and install it", stamp(end)))
+	}
+	if len(problems) > 0 {
+		for _, p := range problems[:len(problems)-1] {
+			fmt.Fprintf(stderr, "livesign: check: %s\n", p)
+		}
+		return &exitError{1, "check: " + problems[len(problems)-1]}
+	}
+	if cover < warn {
+		return &exitError{2, fmt.Sprintf("check: warning: the bundle covers only %s (until %s), less than -warn-coverage %s: run livesign plan and have the KSK side sign the KSR now, then install the new SKR", formatSpan(cover), stamp(end), formatDuration(warn))}
+	}
+	fmt.Fprintln(stdout, "OK")
+	return nil
+}
+
+// readCheckZSKs reads the ZSKs of zone in dir; a ZSK without its private
+// key is reported as a problem (the server could not sign with it).
+func readCheckZSKs(dir, zone string) ([]*keystore.Key, []string, error) {
+	pubs, err := keystore.ReadPublicKeyDir(dir, zone)
+	if err != nil {
+		return nil, nil, err
+	}
+	var zsks []*keystore.Key
+	var problems []string
+	for _, p := range pubs {
+		if p.IsKSK() {
+			continue
+		}
+		k, err := keystore.ReadKey(p.Base)
+		if err != nil {
+			problems = append(problems, err.Error())
+			k = p
+		}
+		zsks = append(zsks, k)
+	}
+	if len(zsks) == 0 {
+		problems = append(problems, fmt.Sprintf("no ZSK of %s in %s: the server has nothing to sign with; run livesign plan -keys %s", zone, dir, dir))
+	}
+	return zsks, problems, nil
+}
+
+// bundleKind names the kind of bundle.
+func bundleKind(b *keystore.Bundle) string {
+	if b.SKR {
+		return fmt.Sprintf("SKR, %d slots", len(b.Slots))
+	}
+	return "single signed DNSKEY RRset"
+}
+
+// printSlots prints one line per slot: start, DNSKEY tags, RRSIG validity and
+// the signing ZSK(s) while the slot is in force; past slots are marked.
+func printSlots(w io.Writer, tl *plugin.Timeline, at time.Time) []string {
+	var problems []string
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SLOT\tSTART\tDNSKEY\tRRSIG VALIDITY\tSIGNING ZSK")
+	slots := tl.Bundle.Slots
+	for i := range slots {
+		s := &slots[i]
+		next := time.Time{}
+		if i+1 < len(slots) {
+			next = slots[i+1].Start
+		}
+		mark := ""
+		switch {
+		case !next.IsZero() && !next.After(at):
+			mark = " (past)"
+		case !s.Start.After(at):
+			mark = " (in force)"
+		}
+		var keys []string
+		for _, k := range s.DNSKEY {
+			role := "Z"
+			if k.Flags&dns.SEP != 0 {
+				role = "K"
+			}
+			keys = append(keys, fmt.Sprintf("%d%s", k.KeyTag(), role))
+		}
+		sort.Strings(keys)
+		validity := ""
+		for _, sig := range s.RRSIGs {
+			if sig.TypeCovered == dns.TypeDNSKEY {
+				validity = fmt.Sprintf("%s..%s by %d", keystore.SigTime(sig.Inception, s.Start).Format("2006-01-02T15:04"), keystore.SigTime(sig.Expiration, s.Start).Format("2006-01-02T15:04"), sig.KeyTag)
+				break
+			}
+		}
+		signer := "-"
+		if len(tl.ZSKs) > 0 && mark != " (past)" {
+			signer = slotSigners(tl, s.Start, next, at)
+		}
+		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%s\t%s\n", i+1, mark, stamp(s.Start), strings.Join(keys, " "), validity, signer)
+	}
+	tw.Flush()
+	return problems
+}
+
+// slotSigners lists the ZSKs that sign while a slot is in force (from its
+// start, or at, to the next slot), e.g. "7181, 17577 from 2026-12-01T00:00:00Z".
+func slotSigners(tl *plugin.Timeline, from, next, at time.Time) string {
+	if from.Before(at) {
+		from = at
+	}
+	var out []string
+	last := uint16(0)
+	for t, n := from, 0; n < 20 && (next.IsZero() || t.Before(next)); n++ {
+		ks, err := tl.At(t)
+		if err != nil {
+			out = append(out, "error: "+firstClause(err.Error()))
+			break
+		}
+		if ks.Tag() != last {
+			s := fmt.Sprint(ks.Tag())
+			if len(out) > 0 {
+				s += " from " + stamp(t)
+			}
+			if ks.Fallback {
+				s += " (fallback: no successor ready)"
+			}
+			out = append(out, s)
+			last = ks.Tag()
+		}
+		if !ks.Until.After(t) || next.IsZero() && ks.Until.After(t.Add(400*24*time.Hour)) {
+			break
+		}
+		t = ks.Until
+	}
+	return strings.Join(out, ", ")
+}
+
+// firstClause shortens an error message to its first part.
+func firstClause(s string) string {
+	if i := strings.Index(s, ": "); i > 0 && i < len(s)-2 {
+		if j := strings.Index(s[i+2:], ": "); j > 0 {
+			return s[:i+2+j]
+		}
+	}
+	return s
+}
+
+// printTimeline prints the ZSKs' timers as an aligned table, by activation.
+func printTimeline(w io.Writer, zsks []*keystore.Key, at time.Time) {
+	keys := append([]*keystore.Key{}, zsks...)
+	act := func(k *keystore.Key) time.Time {
+		if !k.Timers.Activate.IsZero() {
+			return k.Timers.Activate
+		}
+		return k.Timers.Created
+	}
+	sort.SliceStable(keys, func(i, j int) bool { return act(keys[i]).Before(act(keys[j])) })
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ZSK\tCREATED\tPUBLISHED\tACTIVE\tINACTIVE\tDELETED\tNOW")
+	for _, k := range keys {
+		t := k.Timers
+		state := "not published"
+		switch {
+		case k.ActiveAt(at) && k.PublishedAt(at):
+			state = "active"
+		case k.PublishedAt(at) && act(k).After(at):
+			state = "published"
+		case k.PublishedAt(at):
+			state = "retired"
+		case !t.Delete.IsZero() && !t.Delete.After(at):
+			state = "deleted"
+		}
+		if k.Signer == nil {
+			state += ", no private key"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Tag(), stamp(t.Created), stamp(t.Publish), stamp(t.Activate), stamp(t.Inactive), stamp(t.Delete), state)
+	}
+	tw.Flush()
+}
+
+// formatSpan prints a duration as days and hours, e.g. "165d 0h", or "-2d 3h".
+func formatSpan(d time.Duration) string {
+	sign := ""
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	return fmt.Sprintf("%s%dd %dh", sign, d/(24*time.Hour), (d%(24*time.Hour))/time.Hour)
+}

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/livesign/livesign/keystore"
+	"github.com/miekg/dns"
+)
+
+const planHelp = `
+The online side of the offline-KSK ceremony: make sure ZSKs with RFC 7583
+pre-publication timers exist in -keys for ZONE up to -until, and write the
+key signing request (KSR) that asks the offline KSK to sign their DNSKEY sets.
+
+Existing ZSKs are reused; a key without timers (ldns-keygen, bare
+dnssec-keygen, livesign keygen) is adopted as BIND's dnssec-policy does
+(Activate = Publish = Created) and gets its timers written into its files.
+Successors are generated with Act(N+1) = Act(N) + zsk-lifetime,
+Pub(N+1) = Act(N+1) - Ipub, Inactive(N) = Act(N+1), Delete(N) = Inactive(N) + Iret,
+where Ipub = propagation-delay + dnskey-ttl + publish-safety and
+Iret = propagation-delay + max-zone-ttl + retire-safety. Key files are
+written atomically (.private mode 0600).
+
+The rollover durations come from the Corefile's livesign block for ZONE with
+-corefile, else the defaults; flags override both. The KSR is written in
+BIND 9.20's layout (dnssec-ksr sign, livesign sign-ksr) or, with -format knot,
+in Knot's (keymgr sign-ksr; Knot 3.2 reads only Unix-second header times).
+It ends with a slot at the end of the period. Running plan again with the
+same arguments changes nothing and leaves the KSR as it is.
+
+TIME is YYYYMMDDHHMMSS (UTC), RFC 3339 or +DURATION from now. Durations are
+Go durations plus d (days) and w (weeks).`
+
+// planDurations maps the flags (named like the Corefile directives) to the policy.
+func planDurations(p *keystore.Policy) map[string]*time.Duration {
+	return map[string]*time.Duration{
+		"zsk-lifetime":       &p.ZSKLifetime,
+		"dnskey-ttl":         &p.DNSKEYTTL,
+		"max-zone-ttl":       &p.MaxZoneTTL,
+		"propagation-delay":  &p.PropagationDelay,
+		"publish-safety":     &p.PublishSafety,
+		"retire-safety":      &p.RetireSafety,
+		"signature-validity": &p.SignatureValidity,
+		"signature-refresh":  &p.SignatureRefresh,
+	}
+}
+
+func plan(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("plan", "livesign plan -zone ZONE -keys DIR -until TIME -out FILE.ksr [-format bind|knot] [-corefile FILE] [-zsk-lifetime 30d ...] [-algorithm ECDSAP256SHA256] [-now TIME]", planHelp)
+	zone := fs.String("zone", "", "zone name, e.g. example.org")
+	keysDir := fs.String("keys", "", "directory of the ZSK key files (default: the Corefile's keys directive)")
+	untilFlag := fs.String("until", "", "the ZSKs must cover up to this TIME, e.g. +180d")
+	out := fs.String("out", "", "KSR file to write")
+	format := fs.String("format", "bind", "KSR layout: bind (BIND 9.20, 14-digit times) or knot (Knot 3.2, Unix times)")
+	corefile := fs.String("corefile", "", "read the rollover directives from this Corefile's livesign block for ZONE")
+	algName := fs.String("algorithm", "ECDSAP256SHA256", "algorithm of new ZSKs (default: that of the existing ZSKs)")
+	nowFlag := fs.String("now", "", "plan from this TIME instead of the clock")
+	defaults := keystore.DefaultPolicy()
+	durFlags := map[string]*string{}
+	for name, d := range planDurations(&defaults) {
+		durFlags[name] = fs.String(name, formatDuration(*d), "rollover timing: "+name)
+	}
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case len(pos) > 0:
+		return usageErrorf(fs, "plan: unexpected argument %q", pos[0])
+	case *zone == "", *untilFlag == "", *out == "":
+		return usageErrorf(fs, "plan: -zone, -until and -out are required")
+	}
+	if _, ok := dns.IsDomainName(*zone); !ok {
+		return usageErrorf(fs, "plan: %q is not a domain name", *zone)
+	}
+	zoneName := dns.CanonicalName(*zone)
+	layout, err := keystore.ParseLayout(*format)
+	if err != nil {
+		return usageErrorf(fs, "plan: -format: %v", err)
+	}
+	start := now().UTC().Truncate(time.Second)
+	if *nowFlag != "" {
+		if start, err = parseTime(*nowFlag, start); err != nil {
+			return usageErrorf(fs, "plan: -now: %v", err)
+		}
+	}
+	until, err := parseTime(*untilFlag, start)
+	if err != nil {
+		return usageErrorf(fs, "plan: -until: %v", err)
+	}
+	pol := keystore.DefaultPolicy()
+	durs := planDurations(&pol)
+	if *corefile != "" {
+		block, err := corefileBlock(*corefile, zoneName)
+		if err != nil {
+			return fmt.Errorf("plan: -corefile: %v", err)
+		}
+		for name, d := range durs {
+			if v, ok := block[name]; ok {
+				if len(v) != 1 {
+					return fmt.Errorf("plan: %s: %s needs exactly one argument", *corefile, name)
+				}
+				if *d, err = keystore.ParseDuration(v[0]); err != nil {
+					return fmt.Errorf("plan: %s: %s: %v", *corefile, name, err)
+				}
+			}
+		}
+		if v := block["keys"]; *keysDir == "" && len(v) == 1 {
+			*keysDir = v[0]
+		}
+	}
+	for name, d := range durs {
+		if set[name] {
+			if *d, err = keystore.ParseDuration(*durFlags[name]); err != nil {
+				return usageErrorf(fs, "plan: -%s: %v", name, err)
+			}
+		}
+	}
+	if *keysDir == "" {
+		return usageErrorf(fs, "plan: -keys is required (or a keys directive in the -corefile block)")
+	}
+	if err := pol.Validate(); err != nil {
+		return fmt.Errorf("plan: %v", err)
+	}
+	if err := os.MkdirAll(*keysDir, 0o700); err != nil {
+		return err
+	}
+	all, err := keystore.ReadPublicKeyDir(*keysDir, zoneName)
+	if err != nil {
+		return err
+	}
+	var zsks []*keystore.Key
+	used := map[uint16]bool{}
+	for _, p := range all {
+		used[p.Tag()] = true
+		if p.IsKSK() {
+			continue
+		}
+		k, err := keystore.ReadKey(p.Base)
+		if err != nil {
+			return err
+		}
+		zsks = append(zsks, k)
+	}
+	alg, err := keystore.ParseAlgorithm(*algName)
+	if err != nil {
+		return usageErrorf(fs, "plan: %v", err)
+	}
+	if n := len(zsks); n > 0 {
+		have := zsks[n-1].DNSKEY.Algorithm
+		if set["algorithm"] && have != alg {
+			return fmt.Errorf("plan: the ZSKs in %s have algorithm %s, -algorithm asks for %s: an algorithm rollover is not supported; leave -algorithm out", *keysDir, dns.AlgorithmToString[have], dns.AlgorithmToString[alg])
+		}
+		alg = have
+	}
+	sched, err := pol.Plan(zsks, start, until)
+	if err != nil {
+		return fmt.Errorf("plan: %v", err)
+	}
+
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ZSK\tSTATE\tPUBLISH\tACTIVATE\tINACTIVE\tDELETE\tFILE")
+	var keys []*keystore.Key
+	for _, k := range sched.Dropped {
+		keys = append(keys, k)
+	}
+	for _, pk := range sched.Keys {
+		k, state := pk.Key, "reused"
+		switch {
+		case k == nil:
+			state = "generated"
+			for k == nil || used[k.Tag()] {
+				if k, err = keystore.GenerateKey(zoneName, alg, false, pk.Timers.Created); err != nil {
+					return err
+				}
+			}
+			used[k.Tag()] = true
+			k.Timers = pk.Timers
+		case pk.Changed:
+			state = "updated"
+			c := *k
+			c.Timers = pk.Timers
+			k = &c
+		}
+		if state != "reused" {
+			if _, err := keystore.WriteKey(*keysDir, k); err != nil {
+				return err
+			}
+		}
+		keys = append(keys, k)
+		t := k.Timers
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Tag(), state, stamp(t.Publish), stamp(t.Activate), stamp(t.Inactive), stamp(t.Delete), k.Base)
+		for _, n := range pk.Notes {
+			fmt.Fprintf(tw, "\t  note: %s\t\t\t\t\t\n", n)
+		}
+	}
+	tw.Flush()
+
+	ksr, err := keystore.BuildKSR(zoneName, keys, sched.Start, sched.End, pol.DNSKEYTTL, layout, start)
+	if err != nil {
+		return fmt.Errorf("plan: %v", err)
+	}
+	ksr.File = *out
+	state := "wrote"
+	if old, err := keystore.ReadKSR(*out, zoneName); err == nil && sameKSR(old, ksr) {
+		state = "unchanged"
+	} else {
+		var buf bytes.Buffer
+		if err := keystore.WriteKSR(&buf, ksr); err != nil {
+			return err
+		}
+		if err := keystore.WriteFileAtomic(*out, buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "KSR %s (%s): %s layout, %d slots from %s to %s\n", *out, state, layout, len(ksr.Slots), stamp(sched.Start), stamp(sched.End))
+	fmt.Fprintf(stdout, "coverage: one ZSK active at every instant from %s to %s (asked: until %s); Ipub %s, Iret %s\n",
+		stamp(start), stamp(sched.End), stamp(until), formatDuration(pol.Ipub()), formatDuration(pol.Iret()))
+	return nil
+}
+
+// sameKSR reports whether two KSRs ask for the same thing: zone, layout,
+// slot times and keys (the "generated at" time aside).
+func sameKSR(a, b *keystore.KSR) bool {
+	if a.Zone != b.Zone || a.Layout != b.Layout || len(a.Slots) != len(b.Slots) {
+		return false
+	}
+	for i := range a.Slots {
+		x, y := a.Slots[i], b.Slots[i]
+		if !x.Start.Equal(y.Start) || len(x.DNSKEY) != len(y.DNSKEY) {
+			return false
+		}
+		for j := range x.DNSKEY {
+			if x.DNSKEY[j].String() != y.DNSKEY[j].String() {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// stamp formats a time as RFC 3339 UTC, "-" when unset.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
