@@ -43,6 +43,7 @@ type Zone struct {
 	lastSeen  string    // fingerprint of the files last looked at (watch goroutine only)
 	lastWarn  time.Time // last low-coverage warning (watch goroutine only)
 	presigned time.Time // Until of the key set pre-signed for (watch goroutine only)
+	nextPlan  time.Time // next auto-plan run (watch goroutine only)
 
 	current atomic.Pointer[KeySet]
 	failed  atomic.Pointer[keyFailure] // last failure, reused for a second

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"github.com/livesign/livesign/keystore"
 	"os"
 	"path/filepath"
 	"sort"
@@ -94,6 +95,7 @@ func (z *Zone) tick(now time.Time) {
 func (l *Livesign) poll() {
 	now := l.now()
 	for _, z := range l.zones {
+		z.autoPlan(now)
 		z.reload(now)
 		z.coverage(now)
 	}
@@ -127,6 +129,9 @@ func fingerprint(cfg Config) (string, error) {
 		}
 		sort.Strings(names)
 		for _, n := range names {
+			if n == keystore.LockFile {
+				continue
+			}
 			fi, err := os.Stat(filepath.Join(dir, n))
 			if err != nil {
 				continue // removed meanwhile: the next poll sees it

@@ -85,6 +85,14 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 		return nil, err
 	}
 	keys, err := keystore.CheckSlot(slot, tl.Zone, tl.addedZSKs(t), tl.Anchor, t)
+	if err != nil && tl.Bundle != nil && hasZSK(slot) {
+		// A ZSK of the keys directory published by its timers but missing
+		// from the signed set (a bundle older than the key): serve the set
+		// as signed; that key cannot sign until a bundle includes it.
+		if own, err2 := keystore.CheckSlot(slot, tl.Zone, nil, tl.Anchor, t); err2 == nil {
+			keys, err = own, nil
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tl.source(), err)
 	}
@@ -462,6 +470,16 @@ func (tl *Timeline) wait() time.Duration {
 }
 
 func (tl *Timeline) dnskeyTTL() time.Duration { return orDefault(tl.DNSKEYTTL, DefaultDNSKEYTTL) }
+
+// hasZSK tells whether the slot's signed DNSKEY set holds a ZSK.
+func hasZSK(s *keystore.Slot) bool {
+	for _, k := range s.DNSKEY {
+		if k.Flags&dns.SEP == 0 {
+			return true
+		}
+	}
+	return false
+}
 
 func slotHas(s *keystore.Slot, id keyRef) bool {
 	for _, k := range s.DNSKEY {

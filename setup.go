@@ -11,6 +11,7 @@ import (
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/livesign/livesign/keystore"
+	"github.com/miekg/dns"
 )
 
 func init() { plugin.Register("livesign", setup) }
@@ -63,6 +64,13 @@ type Config struct {
 	MaxZoneTTL        time.Duration
 	DNSKEYTTL         time.Duration // a new ZSK signs once its DNSKEY was served this long ...
 	PropagationDelay  time.Duration // ... plus this
+	ZSKLifetime       time.Duration // auto-plan: how long each ZSK signs
+	PublishSafety     time.Duration // auto-plan: extra time a successor is published before it signs
+	RetireSafety      time.Duration // extra time a retired ZSK stays published
+	AutoPlan          time.Duration // keep ZSKs planned this far ahead (0: never write anything)
+	AutoPlanKSR       string        // and write the KSR for them here when the bundle falls short
+	KSRFormat         string        // bind or knot
+	Algorithm         uint8         // of generated ZSKs when the keys directory has none
 	Reload            time.Duration // how often the files are checked for changes
 	WarnCoverage      time.Duration // warn when the bundle covers less than this
 	CacheSize         int           // signatures kept in the cache
@@ -78,6 +86,11 @@ func DefaultConfig(zone string) Config {
 		MaxZoneTTL:        24 * time.Hour,
 		DNSKEYTTL:         DefaultDNSKEYTTL,
 		PropagationDelay:  DefaultPropagationDelay,
+		ZSKLifetime:       30 * 24 * time.Hour,
+		PublishSafety:     time.Hour,
+		RetireSafety:      DefaultRetireSafety,
+		Algorithm:         dns.ECDSAP256SHA256,
+		KSRFormat:         "bind",
 		Reload:            30 * time.Second,
 		WarnCoverage:      14 * 24 * time.Hour,
 		CacheSize:         100000,
@@ -105,6 +118,14 @@ func parse(c *caddy.Controller) ([]Config, error) {
 		if (cfg.Bundle == "") == (cfg.KSK == "") {
 			return nil, c.Errf("zone %s: want exactly one of 'bundle FILE' (the DNSKEY RRset signed by the offline KSK) and 'ksk DIR' (an online KSK)", cfg.Zone)
 		}
+		if cfg.AutoPlan > 0 && cfg.AutoPlanKSR == "" && cfg.KSK == "" {
+			return nil, c.Errf("zone %s: auto-plan with a bundle needs the KSR file to write: auto-plan %s FILE", cfg.Zone, cfg.AutoPlan)
+		}
+		if cfg.AutoPlan > 0 {
+			if err := cfg.Policy().Validate(); err != nil {
+				return nil, c.Errf("zone %s: %v", cfg.Zone, err)
+			}
+		}
 		if cfg.SignatureValidity <= cfg.SignatureRefresh+cfg.MaxZoneTTL {
 			return nil, c.Errf("zone %s: signature-validity %s must exceed signature-refresh %s + max-zone-ttl %s, or cached answers outlive their signatures",
 				cfg.Zone, cfg.SignatureValidity, cfg.SignatureRefresh, cfg.MaxZoneTTL)
@@ -118,11 +139,15 @@ func parseDirective(c *caddy.Controller, cfg *Config) error {
 	dir := c.Val()
 	switch dir {
 	case "keys", "bundle", "ksk", "trust-anchor", "signature-validity", "signature-refresh", "max-zone-ttl",
-		"dnskey-ttl", "propagation-delay", "reload", "warn-coverage", "cache", "max-signers":
+		"dnskey-ttl", "propagation-delay", "reload", "warn-coverage", "cache", "max-signers",
+		"zsk-lifetime", "publish-safety", "retire-safety", "auto-plan", "algorithm":
 	default:
 		return c.Errf("unknown property %q", dir)
 	}
 	args := c.RemainingArgs()
+	if dir == "auto-plan" {
+		return parseAutoPlan(c, cfg, args)
+	}
 	if len(args) != 1 {
 		return c.Errf("%s needs exactly one argument", dir)
 	}
@@ -134,7 +159,14 @@ func parseDirective(c *caddy.Controller, cfg *Config) error {
 			path = filepath.Join(dnsserver.GetConfig(c).Root, path)
 		}
 		*map[string]*string{"keys": &cfg.Keys, "bundle": &cfg.Bundle, "ksk": &cfg.KSK, "trust-anchor": &cfg.TrustAnchor}[dir] = path
-	case "signature-validity", "signature-refresh", "max-zone-ttl", "dnskey-ttl", "propagation-delay", "reload", "warn-coverage":
+	case "algorithm":
+		alg, err := keystore.ParseAlgorithm(arg)
+		if err != nil {
+			return c.Errf("algorithm %q: %v", arg, err)
+		}
+		cfg.Algorithm = alg
+	case "signature-validity", "signature-refresh", "max-zone-ttl", "dnskey-ttl", "propagation-delay", "reload", "warn-coverage",
+		"zsk-lifetime", "publish-safety", "retire-safety":
 		d, err := keystore.ParseDuration(arg)
 		if err != nil || d <= 0 {
 			return c.Errf("%s %q: want a positive duration such as 90m, 12h, 7d or 2w", dir, arg)
@@ -147,6 +179,9 @@ func parseDirective(c *caddy.Controller, cfg *Config) error {
 			"propagation-delay":  &cfg.PropagationDelay,
 			"reload":             &cfg.Reload,
 			"warn-coverage":      &cfg.WarnCoverage,
+			"zsk-lifetime":       &cfg.ZSKLifetime,
+			"publish-safety":     &cfg.PublishSafety,
+			"retire-safety":      &cfg.RetireSafety,
 		}[dir] = d
 	case "cache", "max-signers":
 		n, err := strconv.Atoi(arg)
@@ -162,6 +197,45 @@ func parseDirective(c *caddy.Controller, cfg *Config) error {
 	return nil
 }
 
+// parseAutoPlan reads "auto-plan HORIZON [KSRFILE [bind|knot]]".
+func parseAutoPlan(c *caddy.Controller, cfg *Config, args []string) error {
+	if len(args) < 1 || len(args) > 3 {
+		return c.Errf("auto-plan HORIZON [KSRFILE [bind|knot]]: got %d arguments", len(args))
+	}
+	d, err := keystore.ParseDuration(args[0])
+	if err != nil || d <= 0 {
+		return c.Errf("auto-plan %q: want a positive duration such as 180d", args[0])
+	}
+	cfg.AutoPlan = d
+	if len(args) > 1 {
+		cfg.AutoPlanKSR = args[1]
+		if !filepath.IsAbs(cfg.AutoPlanKSR) {
+			cfg.AutoPlanKSR = filepath.Join(dnsserver.GetConfig(c).Root, cfg.AutoPlanKSR)
+		}
+	}
+	if len(args) > 2 {
+		if _, err := keystore.ParseLayout(args[2]); err != nil {
+			return c.Errf("auto-plan: %v", err)
+		}
+		cfg.KSRFormat = args[2]
+	}
+	return nil
+}
+
+// Policy returns the rollover timing of cfg.
+func (cfg Config) Policy() keystore.Policy {
+	return keystore.Policy{
+		ZSKLifetime:       cfg.ZSKLifetime,
+		DNSKEYTTL:         cfg.DNSKEYTTL,
+		MaxZoneTTL:        cfg.MaxZoneTTL,
+		PropagationDelay:  cfg.PropagationDelay,
+		PublishSafety:     cfg.PublishSafety,
+		RetireSafety:      cfg.RetireSafety,
+		SignatureValidity: cfg.SignatureValidity,
+		SignatureRefresh:  cfg.SignatureRefresh,
+	}
+}
+
 // New loads the keys, bundles and trust anchors of cfgs and checks that each
 // zone has a valid key set at now(): a bad input stops CoreDNS here.
 func New(cfgs []Config, now func() time.Time) (*Livesign, error) {
@@ -169,6 +243,11 @@ func New(cfgs []Config, now func() time.Time) (*Livesign, error) {
 	l.prober = newTypeProber(l, 10000)
 	l.compact.Store(true)
 	for _, cfg := range cfgs {
+		if cfg.AutoPlan > 0 {
+			if _, _, err := autoPlanKeys(cfg, now()); err != nil && err != errReadOnly {
+				return nil, err
+			}
+		}
 		tl, err := loadTimeline(cfg)
 		if err != nil {
 			return nil, err
@@ -180,6 +259,7 @@ func New(cfgs []Config, now func() time.Time) (*Livesign, error) {
 		if _, err := z.Keys(now()); err != nil {
 			return nil, err
 		}
+		z.autoPlan(now())
 		z.lastSeen, _ = fingerprint(cfg)
 		z.coverage(now())
 		l.zones = append(l.zones, z)
@@ -200,7 +280,7 @@ func loadTimeline(cfg Config) (*Timeline, error) {
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("zone %s: no key files K%s+*.key in %s: create a ZSK with 'livesign keygen -zone %s -zsk -dir %s'", cfg.Zone, cfg.Zone, cfg.Keys, cfg.Zone, cfg.Keys)
 	}
-	tl := &Timeline{Zone: cfg.Zone, ZSKs: keys, DNSKEYTTL: cfg.DNSKEYTTL, PropagationDelay: cfg.PropagationDelay, MaxZoneTTL: cfg.MaxZoneTTL,
+	tl := &Timeline{Zone: cfg.Zone, ZSKs: keys, DNSKEYTTL: cfg.DNSKEYTTL, PropagationDelay: cfg.PropagationDelay, MaxZoneTTL: cfg.MaxZoneTTL, RetireSafety: cfg.RetireSafety,
 		Validity: cfg.SignatureValidity, Refresh: cfg.SignatureRefresh}
 	if cfg.KSK != "" {
 		all, err := keystore.ReadKeyDir(cfg.KSK, cfg.Zone)

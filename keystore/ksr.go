@@ -160,3 +160,23 @@ func WriteKSR(w io.Writer, k *KSR) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// SameKSR reports whether two KSRs ask for the same thing: zone, layout,
+// slot times and keys (the "generated at" time aside).
+func SameKSR(a, b *KSR) bool {
+	if a.Zone != b.Zone || a.Layout != b.Layout || len(a.Slots) != len(b.Slots) {
+		return false
+	}
+	for i := range a.Slots {
+		x, y := a.Slots[i], b.Slots[i]
+		if !x.Start.Equal(y.Start) || len(x.DNSKEY) != len(y.DNSKEY) {
+			return false
+		}
+		for j := range x.DNSKEY {
+			if x.DNSKEY[j].String() != y.DNSKEY[j].String() {
+				return false
+			}
+		}
+	}
+	return true
+}

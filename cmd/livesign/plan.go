@@ -133,6 +133,12 @@ func plan(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*keysDir, 0o700); err != nil {
 		return err
 	}
+	// Another plan, or a server's auto-plan, must not generate keys meanwhile.
+	unlock, err := keystore.Lock(*keysDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	all, err := keystore.ReadPublicKeyDir(*keysDir, zoneName)
 	if err != nil {
 		return err
@@ -166,43 +172,24 @@ func plan(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("plan: %v", err)
 	}
 
+	applied, err := keystore.ApplySchedule(*keysDir, zoneName, alg, sched, used)
+	if err != nil {
+		return err
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ZSK\tSTATE\tPUBLISH\tACTIVATE\tINACTIVE\tDELETE\tFILE")
-	var keys []*keystore.Key
-	for _, k := range sched.Dropped {
-		keys = append(keys, k)
-	}
-	for _, pk := range sched.Keys {
-		k, state := pk.Key, "reused"
-		switch {
-		case k == nil:
-			state = "generated"
-			for k == nil || used[k.Tag()] {
-				if k, err = keystore.GenerateKey(zoneName, alg, false, pk.Timers.Created); err != nil {
-					return err
-				}
-			}
-			used[k.Tag()] = true
-			k.Timers = pk.Timers
-		case pk.Changed:
-			state = "updated"
-			c := *k
-			c.Timers = pk.Timers
-			k = &c
+	for _, a := range applied {
+		if a.State == "dropped" {
+			continue
 		}
-		if state != "reused" {
-			if _, err := keystore.WriteKey(*keysDir, k); err != nil {
-				return err
-			}
-		}
-		keys = append(keys, k)
-		t := k.Timers
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Tag(), state, stamp(t.Publish), stamp(t.Activate), stamp(t.Inactive), stamp(t.Delete), k.Base)
-		for _, n := range pk.Notes {
+		k, t := a.Key, a.Key.Timers
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Tag(), a.State, stamp(t.Publish), stamp(t.Activate), stamp(t.Inactive), stamp(t.Delete), k.Base)
+		for _, n := range a.Notes {
 			fmt.Fprintf(tw, "\t  note: %s\t\t\t\t\t\n", n)
 		}
 	}
 	tw.Flush()
+	keys := keystore.Keys(applied)
 
 	ksr, err := keystore.BuildKSR(zoneName, keys, sched.Start, sched.End, pol.DNSKEYTTL, layout, start)
 	if err != nil {
@@ -210,7 +197,7 @@ func plan(args []string, stdout, stderr io.Writer) error {
 	}
 	ksr.File = *out
 	state := "wrote"
-	if old, err := keystore.ReadKSR(*out, zoneName); err == nil && sameKSR(old, ksr) {
+	if old, err := keystore.ReadKSR(*out, zoneName); err == nil && keystore.SameKSR(old, ksr) {
 		state = "unchanged"
 	} else {
 		var buf bytes.Buffer
@@ -225,26 +212,6 @@ func plan(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "coverage: one ZSK active at every instant from %s to %s (asked: until %s); Ipub %s, Iret %s\n",
 		stamp(start), stamp(sched.End), stamp(until), formatDuration(pol.Ipub()), formatDuration(pol.Iret()))
 	return nil
-}
-
-// sameKSR reports whether two KSRs ask for the same thing: zone, layout,
-// slot times and keys (the "generated at" time aside).
-func sameKSR(a, b *keystore.KSR) bool {
-	if a.Zone != b.Zone || a.Layout != b.Layout || len(a.Slots) != len(b.Slots) {
-		return false
-	}
-	for i := range a.Slots {
-		x, y := a.Slots[i], b.Slots[i]
-		if !x.Start.Equal(y.Start) || len(x.DNSKEY) != len(y.DNSKEY) {
-			return false
-		}
-		for j := range x.DNSKEY {
-			if x.DNSKEY[j].String() != y.DNSKEY[j].String() {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // stamp formats a time as RFC 3339 UTC, "-" when unset.

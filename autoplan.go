@@ -1,0 +1,107 @@
+package livesign
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/livesign/livesign/keystore"
+)
+
+// autoPlanKeys keeps the ZSKs of cfg planned up to now + the auto-plan
+// horizon: it generates successors and writes missing timers (RFC 7583
+// pre-publication, see keystore.Policy.Plan), under the keys directory's
+// lock. A keys directory livesign may not write to is left alone.
+func autoPlanKeys(cfg Config, now time.Time) (*keystore.Schedule, []keystore.Applied, error) {
+	if err := os.MkdirAll(cfg.Keys, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("zone %s: auto-plan: %v", cfg.Zone, err)
+	}
+	if err := syscall.Access(cfg.Keys, 2 /* W_OK */); err != nil {
+		return nil, nil, errReadOnly
+	}
+	sched, applied, err := keystore.PlanDir(cfg.Keys, cfg.Zone, cfg.Algorithm, cfg.Policy(), now, now.Add(cfg.AutoPlan))
+	for _, a := range applied {
+		if a.State == "generated" || a.State == "updated" {
+			t := a.Key.Timers
+			log.Infof("zone %s: auto-plan %s ZSK %d (%s): publish %s, activate %s, inactive %s, delete %s", cfg.Zone, a.State, a.Key.Tag(), a.Key.Base,
+				stamp(t.Publish), stamp(t.Activate), stamp(t.Inactive), stamp(t.Delete))
+		}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("zone %s: auto-plan: %w", cfg.Zone, err)
+	}
+	return sched, applied, nil
+}
+
+var errReadOnly = fmt.Errorf("the keys directory is not writable")
+
+// autoPlan runs the auto-plan of the zone at most once an hour (once a
+// minute after a failure): keys first, then, when the bundle covers less
+// than the horizon, the KSR the offline side must sign.
+func (z *Zone) autoPlan(now time.Time) {
+	if z.cfg.AutoPlan == 0 || now.Before(z.nextPlan) {
+		return
+	}
+	z.nextPlan = now.Add(time.Hour)
+	sched, applied, err := autoPlanKeys(z.cfg, now)
+	switch {
+	case err == errReadOnly:
+		z.logFailure(now, "zone %s: auto-plan: %s is not writable: plan keys with 'livesign plan' elsewhere", z.Name, z.cfg.Keys)
+		return
+	case err != nil:
+		z.nextPlan = now.Add(time.Minute)
+		z.logFailure(now, "%v", err)
+		return
+	}
+	if err := z.writeKSR(now, sched, applied); err != nil {
+		z.nextPlan = now.Add(time.Minute)
+		z.logFailure(now, "zone %s: auto-plan: %v", z.Name, err)
+	}
+}
+
+// writeKSR writes the KSR for the planned keys when the bundle covers less
+// than the horizon, and tells the operator what to do with it.
+func (z *Zone) writeKSR(now time.Time, sched *keystore.Schedule, applied []keystore.Applied) error {
+	cfg := z.cfg
+	if cfg.AutoPlanKSR == "" || cfg.KSK != "" {
+		return nil // an online KSK signs by itself
+	}
+	z.mu.Lock()
+	end := z.Timeline.End()
+	z.mu.Unlock()
+	if !end.Before(now.Add(cfg.AutoPlan)) {
+		return nil
+	}
+	layout, err := keystore.ParseLayout(cfg.KSRFormat)
+	if err != nil {
+		return err
+	}
+	ksr, err := keystore.BuildKSR(cfg.Zone, keystore.Keys(applied), sched.Start, sched.End, cfg.DNSKEYTTL, layout, now)
+	if err != nil {
+		return err
+	}
+	if old, err := keystore.ReadKSR(cfg.AutoPlanKSR, cfg.Zone); err != nil || !keystore.SameKSR(old, ksr) {
+		var buf bytes.Buffer
+		if err := keystore.WriteKSR(&buf, ksr); err != nil {
+			return err
+		}
+		if err := keystore.WriteFileAtomic(cfg.AutoPlanKSR, buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+		log.Infof("zone %s: auto-plan wrote %s: %d slots from %s to %s", z.Name, cfg.AutoPlanKSR, len(ksr.Slots), stamp(sched.Start), stamp(sched.End))
+	}
+	log.Warningf("zone %s: the bundle %s covers only until %s, less than the auto-plan horizon (%s): on the offline machine sign %s "+
+		"(livesign sign-ksr -ksk KSKDIR -ksr %s -out NEW.skr, or dnssec-ksr sign, or keymgr sign-ksr) and install the result as %s",
+		z.Name, cfg.Bundle, stamp(end), cfg.AutoPlan, cfg.AutoPlanKSR, cfg.AutoPlanKSR, cfg.Bundle)
+	return nil
+}
+
+// stamp formats t as RFC 3339 UTC, "-" when unset.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
