@@ -73,6 +73,7 @@ type keyFiles struct {
 	keys   string // ZSK directory
 	bundle string
 	anchor string // DS of the KSK, zone-file text
+	db     string // zone file for example.net; testdata/zone.db when empty
 }
 
 // livesignCeremony runs the offline-KSK flow with livesign's own CLI.
@@ -165,7 +166,11 @@ func bindCeremony(t *testing.T, zone string) keyFiles {
 func startServer(t *testing.T, zone string, kf keyFiles, extra ...string) string {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := os.ReadFile("testdata/zone.db")
+	dbFile := kf.db
+	if dbFile == "" {
+		dbFile = "testdata/zone.db"
+	}
+	db, err := os.ReadFile(dbFile)
 	if err != nil {
 		t.Fatal(err)
 	}
