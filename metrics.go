@@ -55,6 +55,30 @@ var (
 		Help:      "1 while a ZSK signs past its Inactive time because no successor is published long enough.",
 	}, []string{"zone"})
 
+	// nextChange is when the key set next changes (a ZSK switch, a slot, a key event).
+	nextChange = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "next_key_event_timestamp_seconds",
+		Help:      "Unix time at which the served DNSKEY set or the signing ZSK may next change.",
+	}, []string{"zone"})
+
+	// keyStates counts the zone's ZSKs by state at the last key-set change.
+	keyStates = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "zsks",
+		Help:      "ZSKs of the zone by state: planned (not yet published), published, active (signing), retired (published, no longer signing), removed.",
+	}, []string{"zone", "state"})
+
+	// keyEvents counts changes of the signing ZSK.
+	keyEvents = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "zsk_switches_total",
+		Help:      "Counter of switches of the signing ZSK.",
+	}, []string{"zone"})
+
 	// bundleCoverage is the time left until the bundle's last DNSKEY RRSIG expires.
 	bundleCoverage = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,

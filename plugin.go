@@ -12,6 +12,7 @@ import (
 
 	"github.com/coredns/coredns/plugin"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
+	"github.com/miekg/dns"
 )
 
 var log = clog.NewWithPlugin("livesign")
@@ -103,13 +104,44 @@ func (z *Zone) Keys(now time.Time) (*KeySet, error) {
 		log.Warningf("zone %s: ZSK %d signs past its Inactive time %s: no successor ZSK is published long enough; add one and sign a new bundle",
 			z.Name, ks.Tag(), ks.ZSK.Timers.Inactive.UTC().Format(time.RFC3339))
 	}
+	if old != nil && old.Tag() != ks.Tag() {
+		keyEvents.WithLabelValues(z.Name).Inc()
+	}
 	activeZSK.WithLabelValues(z.Name).Set(float64(ks.Tag()))
+	nextChange.WithLabelValues(z.Name).Set(float64(ks.Until.Unix()))
+	z.countStates(ks, now)
 	fallback := 0.0
 	if ks.Fallback {
 		fallback = 1
 	}
 	fallbackInUse.WithLabelValues(z.Name).Set(fallback)
 	return ks, nil
+}
+
+// countStates exports how many ZSKs are in each state at now.
+func (z *Zone) countStates(ks *KeySet, now time.Time) {
+	served := map[keyRef]bool{}
+	for _, rr := range ks.DNSKEY {
+		served[refOf(rr.(*dns.DNSKEY))] = true
+	}
+	n := map[string]int{"planned": 0, "published": 0, "active": 0, "retired": 0, "removed": 0}
+	for _, k := range z.Timeline.ZSKs {
+		switch {
+		case k == ks.ZSK:
+			n["active"]++
+		case served[refOf(k.DNSKEY)] && !activation(k).After(now):
+			n["retired"]++
+		case served[refOf(k.DNSKEY)]:
+			n["published"]++
+		case activation(k).After(now):
+			n["planned"]++
+		default:
+			n["removed"]++
+		}
+	}
+	for state, c := range n {
+		keyStates.WithLabelValues(z.Name, state).Set(float64(c))
+	}
 }
 
 // logFailure logs err at most once a minute per zone.
