@@ -11,8 +11,8 @@ import (
 
 const keygenHelp = `
 Generate a key pair for ZONE in DIR as BIND key files (K<zone>+<alg>+<tag>.key
-and .private, mode 0600) with a Created timer, and print the base name of the
-files written. DIR is created (mode 0700) if missing. A key whose tag is
+and .private, mode 0600) with a Created timer, and print the names of the
+files written, one per line. DIR is created (mode 0700) if missing. A key whose tag is
 already used by a key of the zone in DIR is discarded and generated again.
 Give both -ksk and -zsk to make one of each.`
 
@@ -70,7 +70,7 @@ func keygen(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, base)
+		fmt.Fprintf(stdout, "%s.key\n%s.private\n", base, base)
 	}
 	return nil
 }

@@ -130,9 +130,17 @@ func TestKeygen(t *testing.T) {
 			if err != nil || fi.Mode().Perm() != 0o700 {
 				t.Errorf("dir mode %v, %v; want 0700", fi.Mode().Perm(), err)
 			}
-			bases := strings.Fields(stdout)
-			if len(bases) != len(tc.kinds) {
-				t.Fatalf("printed %q, want %d base names", stdout, len(tc.kinds))
+			files := strings.Fields(stdout)
+			if len(files) != 2*len(tc.kinds) {
+				t.Fatalf("printed %q, want a .key and a .private file name per key", stdout)
+			}
+			var bases []string
+			for i := 0; i < len(files); i += 2 {
+				base := strings.TrimSuffix(files[i], ".key")
+				if files[i] != base+".key" || files[i+1] != base+".private" {
+					t.Errorf("printed %q and %q, want BASE.key and BASE.private", files[i], files[i+1])
+				}
+				bases = append(bases, base)
 			}
 			for i, base := range bases {
 				if !strings.HasPrefix(base, filepath.Join(dir, "Kexample.net.+")) {
@@ -255,7 +263,7 @@ func TestBundleRefusals(t *testing.T) {
 	zdir := filepath.Join(root, "zsk")
 	empty := filepath.Join(root, "empty")
 	os.Mkdir(empty, 0o700)
-	kskBase := strings.TrimSpace(mustRun(t, "keygen", "-zone", "example.net", "-ksk", "-dir", kdir))
+	kskBase := keyBase(mustRun(t, "keygen", "-zone", "example.net", "-ksk", "-dir", kdir))
 	mustRun(t, "keygen", "-zone", "example.net", "-zsk", "-dir", zdir)
 	// A KSK whose .private is missing.
 	noPriv := filepath.Join(root, "nopriv")
@@ -356,7 +364,7 @@ func TestDSMatchesBIND(t *testing.T) {
 	for _, tc := range []struct{ alg, digest, bind string }{{"ECDSAP256SHA256", "2", "SHA-256"}, {"ECDSAP384SHA384", "4", "SHA-384"}, {"ED25519", "2", "SHA-256"}, {"RSASHA256", "1", "SHA-1"}} {
 		t.Run(tc.alg+"/"+tc.digest, func(t *testing.T) {
 			dir := t.TempDir()
-			base := strings.TrimSpace(mustRun(t, "keygen", "-zone", "example.net", "-ksk", "-algorithm", tc.alg, "-dir", dir))
+			base := keyBase(mustRun(t, "keygen", "-zone", "example.net", "-ksk", "-algorithm", tc.alg, "-dir", dir))
 			cmd := exec.Command(bin, "-a", tc.bind, base+".key")
 			var errOut bytes.Buffer
 			cmd.Stderr = &errOut
@@ -371,4 +379,9 @@ func TestDSMatchesBIND(t *testing.T) {
 			}
 		})
 	}
+}
+
+// keyBase returns the base name of the first key keygen printed.
+func keyBase(stdout string) string {
+	return strings.TrimSuffix(strings.Fields(stdout)[0], ".key")
 }
