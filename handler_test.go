@@ -102,6 +102,12 @@ func query(t *testing.T, l *Livesign, name string, qtype uint16, o queryOpt) *dn
 // is valid at testNow, and that no RRSIG is left over.
 func verifySections(t *testing.T, m *dns.Msg, zone string, keys []dns.RR) {
 	t.Helper()
+	verifySectionsAt(t, m, zone, keys, testNow)
+}
+
+// verifySectionsAt is verifySections at the instant at.
+func verifySectionsAt(t *testing.T, m *dns.Msg, zone string, keys []dns.RR, at time.Time) {
+	t.Helper()
 	for _, sec := range [][]dns.RR{m.Answer, m.Ns} {
 		var sigs []*dns.RRSIG
 		for _, rr := range sec {
@@ -126,8 +132,8 @@ func verifySections(t *testing.T, m *dns.Msg, zone string, keys []dns.RR) {
 					}
 					if err := s.Verify(k, set); err != nil {
 						t.Errorf("RRSIG over %s %s does not verify: %v", h.Name, dns.TypeToString[h.Rrtype], err)
-					} else if !s.ValidityPeriod(testNow) {
-						t.Errorf("RRSIG over %s %s not valid at %s", h.Name, dns.TypeToString[h.Rrtype], testNow)
+					} else if !s.ValidityPeriod(at) {
+						t.Errorf("RRSIG over %s %s not valid at %s", h.Name, dns.TypeToString[h.Rrtype], at)
 					} else if s.OrigTtl != h.Ttl {
 						t.Errorf("RRSIG over %s %s: OrigTTL %d, RRset TTL %d", h.Name, dns.TypeToString[h.Rrtype], s.OrigTtl, h.Ttl)
 					} else {

@@ -1,11 +1,15 @@
 package livesign
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coredns/caddy"
+	"github.com/livesign/livesign/keystore"
+	"github.com/miekg/dns"
 )
 
 func TestParse(t *testing.T) {
@@ -113,6 +117,23 @@ func TestNewRefuses(t *testing.T) {
 		{"empty", func(c *Config) { c.Bundle = "testdata/bad/empty.bundle" }, []string{"empty.bundle"}},
 		{"tampered", func(c *Config) { c.Bundle = "testdata/bad/tampered-rrsig.zone" }, []string{"tampered-rrsig.zone"}},
 		{"no keys", func(c *Config) { c.Keys = t.TempDir() }, []string{"no key files", "livesign keygen"}},
+		{"world-readable private key", func(c *Config) {
+			os.Chmod(filepath.Join(c.Keys, "Kexample.net.+013+44013.private"), 0o644)
+		}, []string{"Kexample.net.+013+44013.private", "readable by group or others", "chmod 600"}},
+		{"tag collision", func(c *Config) {
+			for {
+				k, err := keystore.GenerateKey("example.net.", dns.ECDSAP256SHA256, false, testNow)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if k.Tag() == 41401 { // the KSK's
+					if _, err := keystore.WriteKey(c.Keys, k); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+			}
+		}, []string{"41401", "2 keys"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

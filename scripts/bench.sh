@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# bench.sh — runs the Go benchmarks (placeholder until the load benchmark with dnsperf lands).
+# bench.sh — `make bench`: the load benchmark of bench/run.sh (CoreDNS file / dnssec / livesign,
+# Knot onlinesign, PowerDNS live signing under dnsperf), the crypto bound and the Go
+# micro-benchmarks; writes bench/results.md. Settings come from the environment (ROUNDS,
+# DURATION, SERVERS, WORKLOADS, ...): see bench/README.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-exec "${GO:-go}" test -run '^$' -bench . -benchmem ./...
+exec bench/run.sh "$@"
