@@ -52,7 +52,7 @@ func classify(in *dns.Msg, qname string, qtype uint16, zone string) (kind, strin
 	if len(in.Answer) == 0 && isReferral(in, referralCut(in)) && !strings.EqualFold(referralCut(in), zone) {
 		return referral, target
 	}
-	if !dns.IsSubDomain(zone, target) {
+	if !inZone(target, zone) {
 		return positive, target // the chain leaves the zone: the resolver goes on
 	}
 	return noData, target
@@ -166,7 +166,7 @@ func (a *answer) signRRsets(rrs []dns.RR, answerSection bool) ([]dns.RR, error) 
 	for _, set := range rrsets(rrs) {
 		out = append(out, set...)
 		hdr := set[0].Header()
-		if !dns.IsSubDomain(a.zone.Name, hdr.Name) || (hdr.Rrtype == dns.TypeNS && !strings.EqualFold(hdr.Name, a.zone.Name)) {
+		if !inZone(hdr.Name, a.zone.Name) || (hdr.Rrtype == dns.TypeNS && !strings.EqualFold(hdr.Name, a.zone.Name)) {
 			continue
 		}
 		wildcard := ""
@@ -223,7 +223,7 @@ func (a *answer) signReferral(ns []dns.RR) ([]dns.RR, error) {
 			cut = rr.Header().Name
 		}
 	}
-	if cut == "" || !dns.IsSubDomain(a.zone.Name, cut) {
+	if cut == "" || !inZone(cut, a.zone.Name) {
 		return out, nil
 	}
 	ttl, err := a.negativeTTL(ns)
@@ -346,6 +346,27 @@ func (a *answer) negativeTTL(ns []dns.RR) (uint32, error) {
 		return 0, err
 	}
 	return min(soa.Hdr.Ttl, soa.Minttl), nil
+}
+
+// inZone tells whether name is zone or below it (zone is lower case and
+// fully qualified), without the allocations of dns.IsSubDomain.
+func inZone(name, zone string) bool {
+	n, z := len(name), len(zone)
+	switch {
+	case n < z || !strings.EqualFold(name[n-z:], zone):
+		return false
+	case n == z || zone == ".":
+		return true
+	}
+	// name[n-z-1] must be a label separator: a dot not escaped by a backslash.
+	if name[n-z-1] != '.' {
+		return false
+	}
+	bs := 0
+	for i := n - z - 2; i >= 0 && name[i] == '\\'; i-- {
+		bs++
+	}
+	return bs%2 == 0
 }
 
 // chainEnd follows the CNAME chain from qname through the answer and

@@ -84,3 +84,23 @@ func TestCompactNSEC(t *testing.T) {
 		}
 	}
 }
+
+func TestInZone(t *testing.T) {
+	for _, tc := range []struct {
+		name, zone string
+		want       bool
+	}{
+		{"example.net.", "example.net.", true},
+		{"WWW.Example.NET.", "example.net.", true},
+		{"a.b.example.net.", "example.net.", true},
+		{"badexample.net.", "example.net.", false},
+		{"a\\.example.net.", "example.net.", false},
+		{"a\\\\.example.net.", "example.net.", true},
+		{"net.", "example.net.", false},
+		{"anything.", ".", true},
+	} {
+		if got := inZone(tc.name, tc.zone); got != tc.want || got != dns.IsSubDomain(tc.zone, tc.name) {
+			t.Errorf("inZone(%q, %q) = %v, want %v (dns.IsSubDomain %v)", tc.name, tc.zone, got, tc.want, dns.IsSubDomain(tc.zone, tc.name))
+		}
+	}
+}

@@ -5,7 +5,7 @@ package livesign
 
 import (
 	"fmt"
-	"hash/fnv"
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -153,8 +153,4 @@ func (z *Zone) logFailure(now time.Time, format string, args ...any) {
 	log.Errorf(format, args...)
 }
 
-func hashString(s string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(s))
-	return h.Sum64()
-}
+func hashString(s string) uint64 { return maphash.String(hashSeed, s) }

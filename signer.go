@@ -5,8 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +36,7 @@ type Signer struct {
 	denials *cache.Cache[*sigEntry] // NSECs: one per query name, so a flood cannot evict the rest
 	flight  singleflight.Group
 	slots   chan struct{}
+	ids     sync.Map // *keystore.Key -> *keyIdentity
 }
 
 type sigEntry struct {
@@ -83,44 +87,44 @@ func (s *Signer) Sign(ctx context.Context, rrset []dns.RR, wildcard, zone string
 	if wildcard != "" {
 		signAs = wildcard
 	}
-	// Copies: packing writes Rdlength into the RRs, and the owner may change.
-	signed := withOwner(rrset, signAs)
 	incep, expir := s.Window(now)
-	key := cacheKey(signed, zsk, incep)
-	hash := hashString(key)
+	id := s.identity(zsk)
+	buf := keyBufs.Get().(*[]byte)
+	defer keyBufs.Put(buf)
+	*buf = appendCacheKey((*buf)[:0], rrset, signAs, id, incep)
+	hash := maphash.Bytes(hashSeed, *buf)
 	server := metrics.WithServer(ctx)
 	c := s.cache
-	if signed[0].Header().Rrtype == dns.TypeNSEC {
+	if rrset[0].Header().Rrtype == dns.TypeNSEC {
 		c = s.denials
 	}
 
-	if sig := cached(c, hash, key); sig != nil {
+	if sig := cached(c, hash, *buf); sig != nil {
 		cacheHits.WithLabelValues(server, zone).Inc()
 		return withSigOwner(sig, owner), nil
 	}
 	cacheMisses.WithLabelValues(server, zone).Inc()
 
-	// The signing runs detached from the first caller's context, so that
-	// one cancelled query does not fail the others waiting on it.
-	ch := s.flight.DoChan(key, func() (any, error) {
-		if sig := cached(c, hash, key); sig != nil {
+	// Concurrent misses of one RRset sign once, in the goroutine of the
+	// first; while it waits for a signing slot it watches its own context.
+	// If that context ends, the others waiting on it try again themselves.
+	key := string(*buf)
+	sign := func() (any, error) {
+		if sig := cached(c, hash, []byte(key)); sig != nil {
 			return sig, nil // signed while we missed the cache
 		}
-		wait := time.NewTimer(s.Wait)
-		defer wait.Stop()
-		select {
-		case s.slots <- struct{}{}:
-		case <-wait.C:
-			return nil, fmt.Errorf("all %d signers busy for %s", cap(s.slots), s.Wait)
+		if err := s.acquire(ctx); err != nil {
+			return nil, err
 		}
 		defer func() { <-s.slots }()
 
+		signed := withOwner(rrset, signAs) // copies: the cache keeps them for pre-signing
 		hdr := signed[0].Header()
 		sig := &dns.RRSIG{
 			Hdr:        dns.RR_Header{Name: hdr.Name, Rrtype: dns.TypeRRSIG, Class: hdr.Class, Ttl: hdr.Ttl},
 			OrigTtl:    hdr.Ttl,
 			Algorithm:  zsk.DNSKEY.Algorithm,
-			KeyTag:     zsk.Tag(),
+			KeyTag:     id.tag,
 			SignerName: zone,
 			Inception:  uint32(incep.Unix()),
 			Expiration: uint32(expir.Unix()),
@@ -131,17 +135,66 @@ func (s *Signer) Sign(ctx context.Context, rrset []dns.RR, wildcard, zone string
 		signaturesTotal.WithLabelValues(server, zone).Inc()
 		c.Add(hash, &sigEntry{key: key, sig: sig, signed: signed, zone: zone})
 		return sig, nil
-	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
+	}
+	for {
+		v, err, _ := s.flight.Do(key, sign)
+		if err == nil {
+			return withSigOwner(v.(*dns.RRSIG), owner), nil
 		}
-		return withSigOwner(res.Val.(*dns.RRSIG), owner), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+		if ctx.Err() != nil || !(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			return nil, err
+		}
+		// Another caller's context ended while it signed for us: go again.
 	}
 }
+
+// acquire takes a signing slot, waiting at most Wait and no longer than
+// ctx lives.
+func (s *Signer) acquire(ctx context.Context) error {
+	select {
+	case s.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	wait := time.NewTimer(s.Wait)
+	defer wait.Stop()
+	select {
+	case s.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-wait.C:
+		return fmt.Errorf("all %d signers busy for %s", cap(s.slots), s.Wait)
+	}
+}
+
+// keyIdentity is what a signature cache key says of the ZSK: its tag,
+// algorithm and a hash of its public key (tags alone collide).
+type keyIdentity struct {
+	tag uint16
+	raw [11]byte
+}
+
+// identity returns the ZSK's identity, computed once per key: a key tag
+// is computed by packing the DNSKEY, too slow for every query.
+func (s *Signer) identity(zsk *keystore.Key) *keyIdentity {
+	if v, ok := s.ids.Load(zsk); ok {
+		return v.(*keyIdentity)
+	}
+	id := &keyIdentity{tag: zsk.Tag()}
+	kh := maphash.String(hashSeed, zsk.DNSKEY.PublicKey)
+	id.raw[0], id.raw[1], id.raw[2] = byte(id.tag>>8), byte(id.tag), zsk.DNSKEY.Algorithm
+	for i := 0; i < 8; i++ {
+		id.raw[3+i] = byte(kh >> (56 - 8*i))
+	}
+	s.ids.Store(zsk, id)
+	return id
+}
+
+var (
+	hashSeed = maphash.MakeSeed()
+	keyBufs  = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+)
 
 // Presign signs, with zsk and the window in force at at, the n RRsets of
 // zone whose signatures were served most often, so that the first queries
@@ -171,8 +224,8 @@ func (s *Signer) Presign(ctx context.Context, zone string, zsk *keystore.Key, at
 }
 
 // cached returns the signature for key in c, or nil.
-func cached(c *cache.Cache[*sigEntry], hash uint64, key string) *dns.RRSIG {
-	if e, ok := c.Get(hash); ok && e.key == key {
+func cached(c *cache.Cache[*sigEntry], hash uint64, key []byte) *dns.RRSIG {
+	if e, ok := c.Get(hash); ok && e.key == string(key) {
 		e.hits.Add(1)
 		return e.sig
 	}
@@ -198,40 +251,53 @@ func withOwner(rrset []dns.RR, owner string) []dns.RR {
 	return out
 }
 
-// cacheKey is the canonical identity of a signature: owner (lower case),
-// class, type, TTL and the sorted RDATA set, plus the key (tag, algorithm
-// and a hash of the public key: tags alone collide) and the window. rrset
-// holds copies the caller owns.
-func cacheKey(rrset []dns.RR, zsk *keystore.Key, incep time.Time) string {
-	size := 0
+// appendCacheKey appends to b the canonical identity of a signature: the
+// key identity, the window, the owner as signed (lower case), then type,
+// class, TTL and RDATA of each RR in canonical order, duplicates out. rrset
+// is not modified: each RR is packed from a shallow copy, since packing
+// writes the RDLENGTH into the header.
+func appendCacheKey(b []byte, rrset []dns.RR, owner string, id *keyIdentity, incep time.Time) []byte {
+	b = append(b, id.raw[:]...)
+	u := uint32(incep.Unix())
+	b = append(b, byte(u>>24), byte(u>>16), byte(u>>8), byte(u))
+	b = append(b, strings.ToLower(owner)...)
+	b = append(b, 0)
+	start := len(b)
+	var offs [][2]int
 	for _, rr := range rrset {
-		rr.Header().Name = strings.ToLower(rr.Header().Name)
-		size += dns.Len(rr)
-	}
-	buf := make([]byte, size+1)
-	wires := make([][]byte, 0, len(rrset))
-	off := 0
-	for _, rr := range rrset {
-		end, err := dns.PackRR(rr, buf, off, nil, false)
+		c := shallowCopy(rr)
+		c.Header().Name = "."
+		if need := len(b) + dns.Len(c); cap(b) < need {
+			b = append(b[:cap(b)], make([]byte, need-cap(b))...)[:len(b)]
+		}
+		end, err := dns.PackRR(c, b[:cap(b)], len(b), nil, false)
 		if err != nil {
 			continue
 		}
-		wires = append(wires, buf[off:end])
-		off = end
+		offs = append(offs, [2]int{len(b), end})
+		b = b[:end]
 	}
-	sort.Slice(wires, func(i, j int) bool { return bytes.Compare(wires[i], wires[j]) < 0 })
-	var b strings.Builder
-	tag, u, kh := zsk.Tag(), uint32(incep.Unix()), hashString(zsk.DNSKEY.PublicKey)
-	b.Write([]byte{byte(tag >> 8), byte(tag), zsk.DNSKEY.Algorithm})
-	for i := 56; i >= 0; i -= 8 {
-		b.WriteByte(byte(kh >> i))
-	}
-	b.Write([]byte{byte(u >> 24), byte(u >> 16), byte(u >> 8), byte(u)})
-	for i, w := range wires {
-		if i > 0 && bytes.Equal(w, wires[i-1]) {
-			continue
+	if len(offs) > 1 { // canonical order, duplicates out
+		wires := make([][]byte, len(offs))
+		for i, o := range offs {
+			wires[i] = append([]byte(nil), b[o[0]:o[1]]...)
 		}
-		b.Write(w)
+		sort.Slice(wires, func(i, j int) bool { return bytes.Compare(wires[i], wires[j]) < 0 })
+		b = b[:start]
+		for i, w := range wires {
+			if i == 0 || !bytes.Equal(w, wires[i-1]) {
+				b = append(b, w...)
+			}
+		}
 	}
-	return b.String()
+	return b
+}
+
+// shallowCopy returns a copy of the RR struct that shares its slices and
+// strings: enough to let packing write the header without touching rr.
+func shallowCopy(rr dns.RR) dns.RR {
+	v := reflect.ValueOf(rr).Elem()
+	c := reflect.New(v.Type())
+	c.Elem().Set(v)
+	return c.Interface().(dns.RR)
 }
