@@ -45,6 +45,7 @@ type Zone struct {
 	lastWarn  time.Time // last low-coverage warning (watch goroutine only)
 	presigned time.Time // Until of the key set pre-signed for (watch goroutine only)
 	nextPlan  time.Time // next auto-plan run (watch goroutine only)
+	reported  sync.Map  // key tags whose repair was logged
 
 	current atomic.Pointer[KeySet]
 	failed  atomic.Pointer[keyFailure] // last failure, reused for a second
@@ -141,6 +142,26 @@ func (z *Zone) countStates(ks *KeySet, now time.Time) {
 	}
 	for state, c := range n {
 		keyStates.WithLabelValues(z.Name, state).Set(float64(c))
+	}
+}
+
+// reportRepairs logs, once per key, what the timeline had to repair: a ZSK
+// its timers publish that the served DNSKEY set lacks (a bundle older than
+// the key), so it cannot sign.
+func (z *Zone) reportRepairs(ks *KeySet, now time.Time) {
+	served := map[keyRef]bool{}
+	for _, rr := range ks.DNSKEY {
+		served[refOf(rr.(*dns.DNSKEY))] = true
+	}
+	for _, k := range z.Timeline.ZSKs {
+		if k.IsKSK() || !k.PublishedAt(now) || served[refOf(k.DNSKEY)] {
+			continue
+		}
+		if _, done := z.reported.LoadOrStore(k.Tag(), true); done {
+			continue
+		}
+		log.Warningf("zone %s: ZSK %d (%s) is published by its timers since %s but not in the signed DNSKEY set of %s: it cannot sign until a bundle that includes it is installed",
+			z.Name, k.Tag(), k.Base, stamp(k.Timers.Publish), z.Timeline.source())
 	}
 }
 
