@@ -20,6 +20,7 @@ type answer struct {
 	now      time.Time
 	wildcard string // the wildcard the backend expanded; then "owner|wildcard"
 	co       bool   // the query has CO and livesign honours it: NXDOMAIN stays NXDOMAIN
+	kind     kind   // what the backend's reply said, set by sign
 }
 
 // kind is what a reply of the next plugin says, for signing.
@@ -80,6 +81,7 @@ func (a *answer) sign(in *dns.Msg) (*dns.Msg, error) {
 
 	answer, ns, extra := strip(in.Answer), strip(in.Ns), strip(in.Extra)
 	k, target := classify(in, a.state.Name(), qtype, a.zone.Name)
+	a.kind = k
 	if k == other {
 		m.Answer, m.Ns, m.Extra = answer, ns, extra
 		setOPT(a.state, m, a.co)

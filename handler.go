@@ -43,6 +43,15 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 		return l.servFail(ctx, w, state, z, kerr)
 	}
 
+	co := l.co(state)
+	rkey := respKey(state, co)
+	if m := z.responses.get(rkey, ks, state, co, now); m != nil {
+		responseHits.WithLabelValues(metrics.WithServer(ctx), z.Name).Inc()
+		truncate(state, m)
+		w.WriteMsg(m)
+		return dns.RcodeSuccess, nil
+	}
+
 	// The file plugin names the wildcard it expanded in metadata; give it
 	// somewhere to write when the metadata plugin is not in the chain.
 	bctx := ctx
@@ -59,11 +68,12 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 		wildcard = dns.Fqdn(f())
 	}
 
-	a := &answer{l: l, ctx: ctx, w: w, state: state, zone: z, keys: ks, now: now, wildcard: wildcard, co: l.co(state)}
+	a := &answer{l: l, ctx: ctx, w: w, state: state, zone: z, keys: ks, now: now, wildcard: wildcard, co: co}
 	m, err := a.sign(nw.Msg)
 	if err != nil {
 		return l.servFail(ctx, w, state, z, err)
 	}
+	z.responses.put(rkey, ks, m, a.kind == nameError, now)
 	truncate(state, m)
 	w.WriteMsg(m)
 	return dns.RcodeSuccess, nil

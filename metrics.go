@@ -31,6 +31,14 @@ var (
 		Help:      "Counter of signature cache misses.",
 	}, []string{"server", "zone"})
 
+	// responseHits counts DO queries answered from the cache of signed answers.
+	responseHits = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "response_cache_hits_total",
+		Help:      "Counter of DO queries answered from the cache of whole signed answers.",
+	}, []string{"server", "zone"})
+
 	// signingFailures counts queries answered SERVFAIL because no valid signature could be made.
 	signingFailures = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace,

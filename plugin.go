@@ -36,10 +36,11 @@ type Livesign struct {
 // Zone is one signed zone: its key timeline, its signer, and the key set in
 // force now.
 type Zone struct {
-	Name     string
-	Timeline *Timeline // replaced by reload, under mu
-	signer   *Signer
-	cfg      Config
+	Name      string
+	Timeline  *Timeline // replaced by reload, under mu
+	signer    *Signer
+	responses *respCache // nil: off
+	cfg       Config
 
 	lastSeen  string    // fingerprint of the files last looked at (watch goroutine only)
 	lastWarn  time.Time // last low-coverage warning (watch goroutine only)

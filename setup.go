@@ -74,6 +74,7 @@ type Config struct {
 	Reload            time.Duration // how often the files are checked for changes
 	WarnCoverage      time.Duration // warn when the bundle covers less than this
 	CacheSize         int           // signatures kept in the cache
+	ResponseCache     int           // whole signed answers kept (0: none)
 	MaxSigners        int           // signings running at once
 }
 
@@ -94,6 +95,7 @@ func DefaultConfig(zone string) Config {
 		Reload:            30 * time.Second,
 		WarnCoverage:      14 * 24 * time.Hour,
 		CacheSize:         100000,
+		ResponseCache:     10000,
 		MaxSigners:        runtime.GOMAXPROCS(0),
 	}
 }
@@ -140,7 +142,7 @@ func parseDirective(c *caddy.Controller, cfg *Config) error {
 	switch dir {
 	case "keys", "bundle", "ksk", "trust-anchor", "signature-validity", "signature-refresh", "max-zone-ttl",
 		"dnskey-ttl", "propagation-delay", "reload", "warn-coverage", "cache", "max-signers",
-		"zsk-lifetime", "publish-safety", "retire-safety", "auto-plan", "algorithm":
+		"zsk-lifetime", "publish-safety", "retire-safety", "auto-plan", "algorithm", "response-cache":
 	default:
 		return c.Errf("unknown property %q", dir)
 	}
@@ -183,16 +185,12 @@ func parseDirective(c *caddy.Controller, cfg *Config) error {
 			"publish-safety":     &cfg.PublishSafety,
 			"retire-safety":      &cfg.RetireSafety,
 		}[dir] = d
-	case "cache", "max-signers":
+	case "cache", "max-signers", "response-cache":
 		n, err := strconv.Atoi(arg)
-		if err != nil || n < 1 {
+		if err != nil || n < 1 && dir != "response-cache" || n < 0 {
 			return c.Errf("%s %q: want a positive integer", dir, arg)
 		}
-		if dir == "cache" {
-			cfg.CacheSize = n
-		} else {
-			cfg.MaxSigners = n
-		}
+		*map[string]*int{"cache": &cfg.CacheSize, "max-signers": &cfg.MaxSigners, "response-cache": &cfg.ResponseCache}[dir] = n
 	}
 	return nil
 }
@@ -255,7 +253,8 @@ func New(cfgs []Config, now func() time.Time) (*Livesign, error) {
 		if err := tl.Check(now()); err != nil {
 			return nil, fmt.Errorf("zone %s: %w", cfg.Zone, err)
 		}
-		z := &Zone{Name: cfg.Zone, Timeline: tl, cfg: cfg, signer: NewSigner(cfg.SignatureValidity, cfg.SignatureRefresh, cfg.CacheSize, cfg.MaxSigners)}
+		z := &Zone{Name: cfg.Zone, Timeline: tl, cfg: cfg, signer: NewSigner(cfg.SignatureValidity, cfg.SignatureRefresh, cfg.CacheSize, cfg.MaxSigners),
+			responses: newRespCache(cfg.ResponseCache, time.Minute)}
 		if _, err := z.Keys(now()); err != nil {
 			return nil, err
 		}

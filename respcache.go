@@ -1,0 +1,101 @@
+package livesign
+
+import (
+	"strings"
+	"time"
+
+	"github.com/coredns/coredns/plugin/pkg/cache"
+	"github.com/coredns/coredns/request"
+	"github.com/miekg/dns"
+)
+
+// respCache keeps whole signed answers, so that a repeated query skips the
+// backend, the RRset grouping and the signature cache: the warm path of an
+// online signer. An entry is tied to the key set it was signed under (a
+// key switch or a reload starts afresh) and lives for the smallest TTL in
+// it, at most maxAge. Answers for names that do not exist are not kept: a
+// flood of random names must not evict the answers real clients ask for.
+type respCache struct {
+	c      *cache.Cache[*respEntry]
+	maxAge time.Duration
+}
+
+type respEntry struct {
+	key     string
+	keys    *KeySet
+	msg     *dns.Msg
+	expires time.Time
+}
+
+func newRespCache(size int, maxAge time.Duration) *respCache {
+	if size <= 0 {
+		return nil
+	}
+	return &respCache{c: cache.New[*respEntry](size), maxAge: maxAge}
+}
+
+// respKey identifies a query for the cache: name (lower case), type,
+// class and the CO flag; only DO queries are cached.
+func respKey(state request.Request, co bool) string {
+	var b strings.Builder
+	b.Grow(len(state.Name()) + 6)
+	b.WriteString(state.Name())
+	t, c := state.QType(), state.QClass()
+	b.Write([]byte{0, byte(t >> 8), byte(t), byte(c >> 8), byte(c)})
+	if co {
+		b.WriteByte(1)
+	}
+	return b.String()
+}
+
+// get returns a copy of the cached answer for key signed under ks, made the
+// reply to the query in state (ID, question, OPT), or nil.
+func (rc *respCache) get(key string, ks *KeySet, state request.Request, co bool, now time.Time) *dns.Msg {
+	if rc == nil {
+		return nil
+	}
+	e, ok := rc.c.Get(hashString(key))
+	if !ok || e.key != key || e.keys != ks || !now.Before(e.expires) {
+		return nil
+	}
+	m := e.msg.Copy() // plugins in front may change what they are given
+	m.Id = state.Req.Id
+	m.Question = state.Req.Question // the client's case (0x20)
+	setOPT(state, m, co)
+	return m
+}
+
+func withoutOPT(rrs []dns.RR) []dns.RR {
+	out := rrs[:0]
+	for _, rr := range rrs {
+		if rr.Header().Rrtype != dns.TypeOPT {
+			out = append(out, rr)
+		}
+	}
+	return out
+}
+
+// put keeps a copy of m, the signed answer to key under ks, unless it
+// denies a name or is an error.
+func (rc *respCache) put(key string, ks *KeySet, m *dns.Msg, nameError bool, now time.Time) {
+	if rc == nil || nameError || m.Truncated || (m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError) {
+		return
+	}
+	ttl := rc.maxAge
+	for _, sec := range [][]dns.RR{m.Answer, m.Ns} {
+		for _, rr := range sec {
+			if d := time.Duration(rr.Header().Ttl) * time.Second; d < ttl {
+				ttl = d
+			}
+		}
+	}
+	if until := ks.Until.Sub(now); until < ttl {
+		ttl = until
+	}
+	if ttl <= 0 {
+		return
+	}
+	c := m.Copy()
+	c.Extra = withoutOPT(c.Extra)
+	rc.c.Add(hashString(key), &respEntry{key: key, keys: ks, msg: c, expires: now.Add(ttl)})
+}

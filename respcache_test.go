@@ -1,0 +1,57 @@
+package livesign
+
+import (
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+func responseHitCount(zone string) float64 {
+	return counterValue(responseHits.WithLabelValues("", zone))
+}
+
+// TestResponseCache: a repeated DO query is answered from the cache of
+// signed answers, with the client's ID, question case and OPT; answers for
+// names that do not exist are not kept.
+func TestResponseCache(t *testing.T) {
+	l := newTestPlugin(t)
+	z := l.zones[0]
+	ks, _ := z.Keys(testNow)
+	first := query(t, l, "www.example.net.", dns.TypeA, queryOpt{do: true})
+	hits := responseHitCount(z.Name)
+	second := query(t, l, "WWW.Example.NET.", dns.TypeA, queryOpt{do: true, size: 1232})
+	if responseHitCount(z.Name) != hits+1 {
+		t.Fatal("the repeated query did not come from the response cache")
+	}
+	if second.Question[0].Name != "WWW.Example.NET." {
+		t.Errorf("question %q: want the client's case", second.Question[0].Name)
+	}
+	if o := second.IsEdns0(); o == nil || o.UDPSize() != 1232 || !o.Do() {
+		t.Errorf("OPT %v: want this client's size and DO", o)
+	}
+	verifySections(t, second, "example.net.", ks.DNSKEY)
+	if len(second.Answer) != len(first.Answer) || second.Answer[0].String() != first.Answer[0].String() {
+		t.Errorf("cached answer differs:\n%s\n%s", first, second)
+	}
+	// The cached copy is not the one handed out.
+	second.Answer[0].Header().Ttl = 1
+	third := query(t, l, "www.example.net.", dns.TypeA, queryOpt{do: true})
+	if third.Answer[0].Header().Ttl != first.Answer[0].Header().Ttl {
+		t.Errorf("a change to an answer handed out reached the cache")
+	}
+
+	hits = responseHitCount(z.Name)
+	query(t, l, "nope.example.net.", dns.TypeA, queryOpt{do: true})
+	query(t, l, "nope.example.net.", dns.TypeA, queryOpt{do: true})
+	if responseHitCount(z.Name) != hits {
+		t.Errorf("an NXDOMAIN answer was kept in the response cache")
+	}
+
+	// Another key set (a switch or a reload) does not see old entries.
+	z.current.Store(&KeySet{DNSKEY: ks.DNSKEY, DNSKEYSigs: ks.DNSKEYSigs, ZSK: ks.ZSK, From: ks.From, Until: ks.Until})
+	hits = responseHitCount(z.Name)
+	query(t, l, "www.example.net.", dns.TypeA, queryOpt{do: true})
+	if responseHitCount(z.Name) != hits {
+		t.Errorf("an answer signed under another key set came from the cache")
+	}
+}
