@@ -44,21 +44,23 @@ func (z *Zone) autoPlan(now time.Time) {
 	if z.cfg.AutoPlan == 0 || now.Before(z.nextPlan) {
 		return
 	}
-	z.nextPlan = now.Add(time.Hour)
 	sched, applied, err := autoPlanKeys(z.cfg, now)
-	switch {
-	case err == errReadOnly:
-		z.logFailure(now, "zone %s: auto-plan: %s is not writable: plan keys with 'livesign plan' elsewhere", z.Name, z.cfg.Keys)
-		return
-	case err != nil:
-		z.nextPlan = now.Add(time.Minute)
-		z.logFailure(now, "%v", err)
+	if err == nil {
+		err = z.writeKSR(now, sched, applied)
+	}
+	if err == nil {
+		z.planBackoff, z.nextPlan = 0, now.Add(time.Hour)
 		return
 	}
-	if err := z.writeKSR(now, sched, applied); err != nil {
-		z.nextPlan = now.Add(time.Minute)
-		z.logFailure(now, "zone %s: auto-plan: %v", z.Name, err)
+	// Retry after a minute, then less and less often, up to hourly, with
+	// one log line per attempt.
+	z.planBackoff = min(max(2*z.planBackoff, time.Minute), time.Hour)
+	z.nextPlan = now.Add(z.planBackoff)
+	if err == errReadOnly {
+		log.Warningf("zone %s: auto-plan: %s is not writable: plan the keys with 'livesign plan' where they are written; next try in %s", z.Name, z.cfg.Keys, z.planBackoff)
+		return
 	}
+	log.Errorf("zone %s: auto-plan: %v; next try in %s", z.Name, err, z.planBackoff)
 }
 
 // writeKSR writes the KSR for the planned keys when the bundle covers less

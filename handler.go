@@ -44,7 +44,10 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 	}
 
 	co := l.co(state)
-	rkey := respKey(state, co)
+	rkey := ""
+	if cacheable(state) {
+		rkey = respKey(state, co)
+	}
 	if m := z.responses.get(rkey, ks, state, co, now); m != nil {
 		responseHits.WithLabelValues(metrics.WithServer(ctx), z.Name).Inc()
 		truncate(state, m)

@@ -42,11 +42,14 @@ type Zone struct {
 	responses *respCache // nil: off
 	cfg       Config
 
-	lastSeen  string    // fingerprint of the files last looked at (watch goroutine only)
-	lastWarn  time.Time // last low-coverage warning (watch goroutine only)
-	presigned time.Time // Until of the key set pre-signed for (watch goroutine only)
-	nextPlan  time.Time // next auto-plan run (watch goroutine only)
-	reported  sync.Map  // key tags whose repair was logged
+	lastSeen    string        // fingerprint of the files in use (watch goroutine only)
+	rejected    string        // fingerprint of the files last rejected ...
+	retryAt     time.Time     // ... and when to look at them again
+	lastWarn    time.Time     // last low-coverage warning (watch goroutine only)
+	presigned   time.Time     // Until of the key set pre-signed for (watch goroutine only)
+	nextPlan    time.Time     // next auto-plan run (watch goroutine only)
+	planBackoff time.Duration // wait after the last failed auto-plan
+	reported    sync.Map      // key tags whose repair was logged
 
 	current atomic.Pointer[KeySet]
 	failed  atomic.Pointer[keyFailure] // last failure, reused for a second
@@ -98,6 +101,11 @@ func (z *Zone) Keys(now time.Time) (*KeySet, error) {
 		return nil, err
 	}
 	z.failed.Store(nil)
+	if cur := z.current.Load(); cur != nil && now.Before(cur.From) && !now.Before(cur.From.Add(-time.Second)) {
+		// A query that read the clock just before another one switched
+		// the set: answer it from the older set, but keep the newer one.
+		return ks, nil
+	}
 	old := z.current.Swap(ks)
 	if old == nil || old.Tag() != ks.Tag() {
 		log.Infof("zone %s: signing with ZSK %d until %s at the latest", z.Name, ks.Tag(), ks.Until.UTC().Format(time.RFC3339))
@@ -112,6 +120,7 @@ func (z *Zone) Keys(now time.Time) (*KeySet, error) {
 	activeZSK.WithLabelValues(z.Name).Set(float64(ks.Tag()))
 	nextChange.WithLabelValues(z.Name).Set(float64(ks.Until.Unix()))
 	z.countStates(ks, now)
+	z.reportRepairs(ks, now)
 	fallback := 0.0
 	if ks.Fallback {
 		fallback = 1

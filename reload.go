@@ -56,7 +56,7 @@ func (l *Livesign) watch(period time.Duration, stop <-chan struct{}) {
 // nextEvent returns when the zone's key set next needs attention.
 func (z *Zone) nextEvent(now time.Time) time.Time {
 	ks := z.current.Load()
-	if ks == nil {
+	if ks == nil || !now.Before(ks.Until) {
 		return now.Add(time.Second) // failing: try again soon
 	}
 	if !ks.Until.Equal(z.presigned) {
@@ -86,7 +86,10 @@ func (z *Zone) tick(now time.Time) {
 	if err != nil || next.ZSK == ks.ZSK {
 		return
 	}
-	n := z.signer.Presign(context.Background(), z.Name, next.ZSK, ks.Until, presignCount)
+	// Pre-signing must not hold up the loop past the switch.
+	ctx, cancel := context.WithTimeout(context.Background(), presignLead)
+	defer cancel()
+	n := z.signer.Presign(ctx, z.Name, next.ZSK, ks.Until, presignCount)
 	log.Infof("zone %s: ZSK %d takes over from %d at %s; pre-signed %d hot RRsets with it",
 		z.Name, next.Tag(), ks.Tag(), ks.Until.UTC().Format(time.RFC3339), n)
 }
@@ -147,17 +150,16 @@ func fingerprint(cfg Config) (string, error) {
 func (z *Zone) reload(now time.Time) {
 	fp, err := fingerprint(z.cfg)
 	if err != nil {
-		if fp = "unreadable: " + err.Error(); fp != z.lastSeen {
-			z.lastSeen = fp
+		if fp = "unreadable: " + err.Error(); fp != z.rejected {
+			z.rejected = fp
 			reloads.WithLabelValues(z.Name, "rejected").Inc()
 			log.Errorf("zone %s: cannot read its files, keeping the keys in use: %v", z.Name, err)
 		}
 		return
 	}
-	if fp == z.lastSeen {
+	if fp == z.lastSeen || fp == z.rejected && now.Before(z.retryAt) {
 		return
 	}
-	z.lastSeen = fp
 	tl, err := loadTimeline(z.cfg)
 	if err == nil {
 		err = tl.Check(now)
@@ -166,10 +168,16 @@ func (z *Zone) reload(now time.Time) {
 		_, err = tl.At(now)
 	}
 	if err != nil {
-		reloads.WithLabelValues(z.Name, "rejected").Inc()
-		log.Errorf("zone %s: new files rejected, the previous bundle and keys keep serving: %v", z.Name, err)
+		// Some refusals pass with time (a bundle installed before its
+		// start): look at the same files again in a while.
+		if fp != z.rejected {
+			reloads.WithLabelValues(z.Name, "rejected").Inc()
+			log.Errorf("zone %s: new files rejected, the previous bundle and keys keep serving: %v", z.Name, err)
+		}
+		z.rejected, z.retryAt = fp, now.Add(time.Minute)
 		return
 	}
+	z.lastSeen, z.rejected = fp, ""
 	z.mu.Lock()
 	z.Timeline = tl
 	z.current.Store(nil)

@@ -97,12 +97,33 @@ func TestReload(t *testing.T) {
 		}
 	}
 
+	// A bundle installed before its start is refused, and taken once it
+	// is valid: the same files are looked at again.
+	early := resignedBundle(t, now.Add(time.Hour), now.Add(20*24*time.Hour))
+	if err := os.WriteFile(cfg.Bundle, early, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := rejected()
+	l.poll()
+	if rejected() != before+1 || sigOf() != first {
+		t.Fatalf("a bundle not valid yet was not refused")
+	}
+	now = now.Add(2 * time.Hour)
+	l.poll()
+	if loaded() != 1 || sigOf() == first {
+		t.Fatalf("the early bundle was not loaded once valid (loaded %v)", loaded())
+	}
+	if z.nextEvent(now).Before(now) {
+		t.Errorf("next event in the past")
+	}
+
 	fresh := resignedBundle(t, now.Add(-time.Hour), now.Add(30*24*time.Hour))
 	if err := os.WriteFile(cfg.Bundle, fresh, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	second := sigOf()
 	l.poll()
-	if loaded() != 1 || sigOf() == first {
+	if loaded() != 2 || sigOf() == second {
 		t.Fatalf("a new valid bundle was not loaded (loaded %v)", loaded())
 	}
 	if got, want := gaugeValue(z.Name), (30 * 24 * time.Hour).Seconds(); got != want {

@@ -34,6 +34,24 @@ func newRespCache(size int, maxAge time.Duration) *respCache {
 	return &respCache{c: cache.New[*respEntry](size), maxAge: maxAge}
 }
 
+// cacheable tells whether the answer to the query in state may come from,
+// and go to, the cache: not when it carries an EDNS Client Subnet (the
+// answer may be for that client only).
+func cacheable(state request.Request) bool {
+	if o := state.Req.IsEdns0(); o != nil {
+		for _, opt := range o.Option {
+			if opt.Option() == dns.EDNS0SUBNET {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// maxCachedSize bounds the size of one cached answer, and so the memory of
+// the cache: about size entries of at most 4 KB.
+const maxCachedSize = 4096
+
 // respKey identifies a query for the cache: name (lower case), type,
 // class and the CO flag; only DO queries are cached.
 func respKey(state request.Request, co bool) string {
@@ -51,7 +69,7 @@ func respKey(state request.Request, co bool) string {
 // get returns a copy of the cached answer for key signed under ks, made the
 // reply to the query in state (ID, question, OPT), or nil.
 func (rc *respCache) get(key string, ks *KeySet, state request.Request, co bool, now time.Time) *dns.Msg {
-	if rc == nil {
+	if rc == nil || key == "" {
 		return nil
 	}
 	e, ok := rc.c.Get(hashString(key))
@@ -60,6 +78,9 @@ func (rc *respCache) get(key string, ks *KeySet, state request.Request, co bool,
 	}
 	m := e.msg.Copy() // plugins in front may change what they are given
 	m.Id = state.Req.Id
+	m.Opcode = state.Req.Opcode
+	m.RecursionDesired = state.Req.RecursionDesired
+	m.CheckingDisabled = state.Req.CheckingDisabled
 	m.Question = state.Req.Question // the client's case (0x20)
 	setOPT(state, m, co)
 	return m
@@ -78,7 +99,7 @@ func withoutOPT(rrs []dns.RR) []dns.RR {
 // put keeps a copy of m, the signed answer to key under ks, unless it
 // denies a name or is an error.
 func (rc *respCache) put(key string, ks *KeySet, m *dns.Msg, nameError bool, now time.Time) {
-	if rc == nil || nameError || m.Truncated || (m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError) {
+	if rc == nil || key == "" || nameError || m.Truncated || (m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError) || m.Len() > maxCachedSize {
 		return
 	}
 	ttl := rc.maxAge

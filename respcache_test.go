@@ -23,6 +23,9 @@ func TestResponseCache(t *testing.T) {
 	if responseHitCount(z.Name) != hits+1 {
 		t.Fatal("the repeated query did not come from the response cache")
 	}
+	if !second.RecursionDesired || second.CheckingDisabled {
+		t.Errorf("RD %v CD %v: want the flags of this query", second.RecursionDesired, second.CheckingDisabled)
+	}
 	if second.Question[0].Name != "WWW.Example.NET." {
 		t.Errorf("question %q: want the client's case", second.Question[0].Name)
 	}

@@ -133,9 +133,9 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 	if change.After(t) && change.Before(ks.Until) {
 		ks.Until = change
 	}
-	for _, k := range tl.ZSKs {
+	for _, k := range append(tl.KSKs, tl.ZSKs...) {
 		events := []time.Time{k.Timers.Publish, k.Timers.Activate, k.Timers.Inactive, k.Timers.Delete}
-		if tl.Bundle == nil && !k.Timers.Inactive.IsZero() {
+		if tl.Bundle == nil && !k.IsKSK() && !k.Timers.Inactive.IsZero() {
 			r := tl.retiredAt(k)
 			events = append(events, r, r.Add(tl.iret()))
 		}

@@ -258,8 +258,8 @@ func New(cfgs []Config, now func() time.Time) (*Livesign, error) {
 		if _, err := z.Keys(now()); err != nil {
 			return nil, err
 		}
+		z.lastSeen, _ = fingerprint(cfg) // what auto-plan writes now is reloaded at the first poll
 		z.autoPlan(now())
-		z.lastSeen, _ = fingerprint(cfg)
 		z.coverage(now())
 		l.zones = append(l.zones, z)
 		l.names = append(l.names, z.Name)

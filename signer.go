@@ -36,7 +36,7 @@ type Signer struct {
 	denials *cache.Cache[*sigEntry] // NSECs: one per query name, so a flood cannot evict the rest
 	flight  singleflight.Group
 	slots   chan struct{}
-	ids     sync.Map // *keystore.Key -> *keyIdentity
+	ids     sync.Map // keyRef -> *keyIdentity
 }
 
 type sigEntry struct {
@@ -92,6 +92,10 @@ func (s *Signer) Sign(ctx context.Context, rrset []dns.RR, wildcard, zone string
 	buf := keyBufs.Get().(*[]byte)
 	defer keyBufs.Put(buf)
 	*buf = appendCacheKey((*buf)[:0], rrset, signAs, id, incep)
+	if *buf == nil {
+		*buf = make([]byte, 0, 512)
+		return nil, fmt.Errorf("cannot pack the %s RRset at %s", dns.TypeToString[rrset[0].Header().Rrtype], owner)
+	}
 	hash := maphash.Bytes(hashSeed, *buf)
 	server := metrics.WithServer(ctx)
 	c := s.cache
@@ -178,7 +182,8 @@ type keyIdentity struct {
 // identity returns the ZSK's identity, computed once per key: a key tag
 // is computed by packing the DNSKEY, too slow for every query.
 func (s *Signer) identity(zsk *keystore.Key) *keyIdentity {
-	if v, ok := s.ids.Load(zsk); ok {
+	ref := refOf(zsk.DNSKEY) // not the *Key: every reload makes new ones
+	if v, ok := s.ids.Load(ref); ok {
 		return v.(*keyIdentity)
 	}
 	id := &keyIdentity{tag: zsk.Tag()}
@@ -187,7 +192,7 @@ func (s *Signer) identity(zsk *keystore.Key) *keyIdentity {
 	for i := 0; i < 8; i++ {
 		id.raw[3+i] = byte(kh >> (56 - 8*i))
 	}
-	s.ids.Store(zsk, id)
+	s.ids.Store(ref, id)
 	return id
 }
 
@@ -202,8 +207,9 @@ var (
 // many it signed.
 func (s *Signer) Presign(ctx context.Context, zone string, zsk *keystore.Key, at time.Time, n int) int {
 	var hot []*sigEntry
+	tag := s.identity(zsk).tag
 	s.cache.Walk(func(items map[uint64]*sigEntry, k uint64) bool {
-		if e := items[k]; e.zone == zone && e.sig.KeyTag != zsk.Tag() {
+		if e := items[k]; e.zone == zone && e.sig.KeyTag != tag {
 			hot = append(hot, e)
 		}
 		return true
@@ -215,6 +221,9 @@ func (s *Signer) Presign(ctx context.Context, zone string, zsk *keystore.Key, at
 		wildcard := ""
 		if strings.HasPrefix(owner, "*.") {
 			wildcard = owner
+		}
+		if ctx.Err() != nil {
+			break
 		}
 		if _, err := s.Sign(ctx, e.signed, wildcard, zone, zsk, at); err == nil {
 			done++
@@ -272,7 +281,7 @@ func appendCacheKey(b []byte, rrset []dns.RR, owner string, id *keyIdentity, inc
 		}
 		end, err := dns.PackRR(c, b[:cap(b)], len(b), nil, false)
 		if err != nil {
-			continue
+			return nil // not a key: no caching
 		}
 		offs = append(offs, [2]int{len(b), end})
 		b = b[:end]
