@@ -13,7 +13,7 @@ GOFMT_ALL = find . -name '*.go' -not -path '*/testdata/*' -not -path './.*' -exe
 
 .DEFAULT_GOAL := build
 
-.PHONY: build test run bench fmt vet clean
+.PHONY: build test run bench fmt vet clean coredns-upstream image
 
 build:
 	@mkdir -p $(BIN)
@@ -29,6 +29,32 @@ test:
 		echo "gofmt needed on:"; echo "$$unformatted"; exit 1; \
 	fi
 	$(GO) test -race -count=1 -timeout 30m ./...
+	cd deploy && $(GO) test -count=1 -timeout 5m ./...
+
+# Upstream CoreDNS (the version in go.mod, from the Go module cache) with
+# livesign:github.com/livesign/livesign added to its plugin.cfg after dnssec:dnssec and a replace
+# pointing at this checkout; see deploy/upstream/build-coredns.sh.
+coredns-upstream:
+	deploy/upstream/build-coredns.sh $(BIN)/coredns-upstream
+
+# The container image of Dockerfile: a static cmd/coredns in bin/image/coredns with the file
+# capability to bind :53 as non-root, built with docker when its daemon answers, else podman.
+# SETCAP='sudo setcap' when not root; SETCAP= skips it (the image then binds :53 only where
+# net.ipv4.ip_unprivileged_port_start=0, as Docker sets by default).
+IMAGE     ?= livesign-coredns:latest
+SETCAP    ?= $(shell command -v setcap || echo /usr/sbin/setcap)
+CONTAINER ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
+	elif command -v podman >/dev/null 2>&1; then echo podman; else echo docker; fi)
+
+image:
+	@mkdir -p bin/image
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/image/coredns ./cmd/coredns
+	@if [ -n "$(SETCAP)" ]; then \
+		echo "$(SETCAP) cap_net_bind_service=+ep bin/image/coredns"; \
+		$(SETCAP) cap_net_bind_service=+ep bin/image/coredns || { \
+			echo "make image: setcap failed: run as root, or SETCAP='sudo setcap', or SETCAP= to skip"; exit 1; }; \
+	fi
+	$(CONTAINER) build -t $(IMAGE) .
 
 run: build
 	scripts/demo.sh

@@ -1,6 +1,7 @@
 package keystore
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -45,6 +46,44 @@ func TestKeyIsKSK(t *testing.T) {
 		k := &Key{DNSKEY: &dns.DNSKEY{Flags: flags}}
 		if k.IsKSK() != want {
 			t.Errorf("flags %d: IsKSK = %v, want %v", flags, k.IsKSK(), want)
+		}
+	}
+}
+
+// TestPrivateModeGroupReadRoot: a .private that root owns may be group
+// readable (Kubernetes Secret volumes with fsGroup); owned by anyone else
+// it may not.
+func TestPrivateModeGroupReadRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give files to root and to another user")
+	}
+	dir := t.TempDir()
+	k, err := GenerateKey("example.net.", dns.ECDSAP256SHA256, false, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := WriteKey(dir, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv := base + ".private"
+	for _, tc := range []struct {
+		mode os.FileMode
+		uid  int
+		ok   bool
+	}{
+		{0o440, 0, true}, {0o640, 0, true}, {0o400, 0, true},
+		{0o440, 65534, false}, {0o444, 0, false}, {0o460, 0, false}, {0o604, 0, false},
+	} {
+		if err := os.Chown(priv, tc.uid, tc.uid); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(priv, tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ReadKey(base)
+		if (err == nil) != tc.ok {
+			t.Errorf("mode %04o owner %d: error %v, want ok=%v", tc.mode, tc.uid, err, tc.ok)
 		}
 	}
 }

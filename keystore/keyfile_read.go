@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/miekg/dns"
 )
@@ -175,10 +176,20 @@ func checkPrivateMode(path string) error {
 	if err != nil {
 		return fmt.Errorf("keystore: %v", err)
 	}
-	if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+	mode := fi.Mode().Perm()
+	// Group read is fine on a file root owns (as PostgreSQL allows for its
+	// key): Kubernetes leaves Secret files root:fsGroup 0440, and then the
+	// group says who may read the key. Anything else group- or
+	// world-accessible is refused.
+	if mode&0o037 != 0 || mode&0o040 != 0 && !ownedByRoot(fi) {
 		return fmt.Errorf("keystore: %s is readable by group or others (mode %04o): run chmod 600 %s", path, mode, path)
 	}
 	return nil
+}
+
+func ownedByRoot(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Uid == 0
 }
 
 // checkKeyPair signs a probe record with s and verifies it with k, so that a

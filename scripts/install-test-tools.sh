@@ -8,6 +8,9 @@
 #   knot             knotd (Knot DNS, the other offline-KSK implementation)
 #   knot-dnssecutils keymgr (Knot's KSR/SKR side: generate-ksr, sign-ksr, import-skr)
 #   knot-resolver    kresd (internal/validators.StartKresd, a third validator)
+#   podman           builds the container image from Dockerfile.scratch (e2e_deploy_image_test.go)
+#   prometheus       promtool: checks and unit-tests deploy/prometheus/livesign-rules.yml
+#   libcap2-bin      setcap: gives the image's coredns cap_net_bind_service, as make image does
 # and, without touching the system's apt sources or its BIND 9.18:
 #   BIND 9.20        dnssec-ksr (+ dnssec-keygen, dnssec-signzone, dig, delv, ... of 9.20) from
 #                    bookworm-backports, unpacked into $LIVESIGN_TOOLS_DIR/bind920 (default
@@ -25,7 +28,7 @@
 #   usage: scripts/install-test-tools.sh
 set -euo pipefail
 
-PKGS=(unbound bind9-dnsutils bind9-utils ldnsutils knot-dnsutils knot knot-dnssecutils knot-resolver)
+PKGS=(unbound bind9-dnsutils bind9-utils ldnsutils knot-dnsutils knot knot-dnssecutils knot-resolver podman prometheus libcap2-bin)
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS_DIR=${LIVESIGN_TOOLS_DIR:-.tools}
@@ -117,6 +120,7 @@ if ((${#missing[@]})); then
   stop_started unbound /run/unbound.pid /run/unbound/unbound.pid
   stop_started knot /run/knot/knot.pid
   stop_started knot-resolver /run/knot-resolver/kresd*.pid
+  stop_started prometheus /run/prometheus/prometheus.pid
   rm -f "$log"
 fi
 
@@ -288,6 +292,8 @@ kdig|kdig -V
 knotd|knotd -V
 keymgr|keymgr -V
 kresd|kresd --version
+podman|podman --version
+promtool|promtool --version
 TOOLS
 # BIND 9.20 lives outside PATH, in the tools directory.
 v=$("$BIND920/bin/dnssec-ksr" -V 2>&1 | grep -m1 .) || { v=MISSING; status=1; }
