@@ -43,6 +43,32 @@ func TestParse(t *testing.T) {
 				t.Errorf("got %+v", c)
 			}
 		}},
+		{`livesign example.net {
+			keys /etc/coredns/keys
+			bundle /etc/coredns/example.net.skr
+			trust-anchor /etc/coredns/ksk.ds
+			zsk-lifetime 30d
+			dnskey-ttl 1h
+			max-zone-ttl 1d
+			propagation-delay 5m
+			publish-safety 1h
+			retire-safety 1h
+			signature-validity 7d
+			signature-refresh 1d
+			auto-plan 180d /etc/coredns/example.net.ksr knot
+			response-cache 0
+			algorithm ED25519
+		}`, "", func(t *testing.T, c Config) {
+			if c.ZSKLifetime != 30*24*time.Hour || c.AutoPlan != 180*24*time.Hour || c.AutoPlanKSR != "/etc/coredns/example.net.ksr" ||
+				c.KSRFormat != "knot" || c.ResponseCache != 0 || c.Algorithm != 15 || c.PublishSafety != time.Hour {
+				t.Errorf("got %+v", c)
+			}
+		}},
+		{`livesign example.net {
+			keys /k
+			bundle /b
+			auto-plan 180d
+		}`, "needs the KSR file", nil},
 		{`livesign example.net { bundle /b
 		}`, "missing 'keys DIR'", nil},
 		{`livesign example.net { keys /k
