@@ -2,11 +2,13 @@ package livesign
 
 import (
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/livesign/livesign/keystore"
+	"github.com/miekg/dns"
 )
 
 // TestAutoPlanOnlineKSK: with an online KSK and auto-plan, an empty keys
@@ -24,6 +26,21 @@ func TestAutoPlanOnlineKSK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The online KSK publishes CDS and CDNSKEY for the parent, signed.
+	ks, err := l.zones[0].Keys(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ks.CDS) != 1 || len(ks.CDNSKEY) != 1 || len(ks.CDSSigs) != 1 || len(ks.CDNSKEYSig) != 1 {
+		t.Fatalf("CDS %v CDNSKEY %v sigs %v %v: want one each", ks.CDS, ks.CDNSKEY, ks.CDSSigs, ks.CDNSKEYSig)
+	}
+	if err := ks.CDSSigs[0].(*dns.RRSIG).Verify(g.ksk.DNSKEY, ks.CDS); err != nil {
+		t.Errorf("CDS RRSIG: %v", err)
+	}
+	if ds := g.ksk.DNSKEY.ToDS(dns.SHA256); !strings.EqualFold(ks.CDS[0].(*dns.CDS).Digest, ds.Digest) {
+		t.Errorf("CDS %s is not the KSK's DS %s", ks.CDS[0], ds)
+	}
+
 	keys, err := keystore.ReadKeyDir(keysDir, cfg.Zone)
 	if err != nil {
 		t.Fatal(err)

@@ -109,6 +109,11 @@ func TestEndToEndOnlineKSK(t *testing.T) {
 			}
 		}
 	}
+	for _, qt := range []uint16{dns.TypeCDS, dns.TypeCDNSKEY} {
+		if ok, out := validators.Delv(t, server, "online.test.", anchor, "online.test.", qt); !ok {
+			t.Errorf("delv %s: not validated\n%s", dns.TypeToString[qt], out)
+		}
+	}
 	if ok, out := validators.Delv(t, server, "online.test.", anchor, "www.online.test.", dns.TypeA); !ok {
 		t.Errorf("delv: not validated\n%s", out)
 	}

@@ -195,7 +195,11 @@ func (tl *Timeline) slot(t time.Time) (*keystore.Slot, int, time.Time, error) {
 		}
 	}
 	base := alignedBase(t, tl.Refresh)
-	s, err := keystore.SignDNSKEYs(tl.Zone, ksks, others, uint32(tl.dnskeyTTL()/time.Second), base.Add(-time.Hour), base.Add(tl.Validity))
+	ttl, incep, expir := uint32(tl.dnskeyTTL()/time.Second), base.Add(-time.Hour), base.Add(tl.Validity)
+	s, err := keystore.SignDNSKEYs(tl.Zone, ksks, others, ttl, incep, expir)
+	if err == nil {
+		err = keystore.AddCDS(s, tl.Zone, ksks, ttl, incep, expir)
+	}
 	if err != nil {
 		return nil, -1, t, err
 	}

@@ -73,3 +73,39 @@ func FormatSlot(s *Slot) []byte {
 	}
 	return []byte(b.String())
 }
+
+// AddCDS adds to s the CDS (SHA-256) and CDNSKEY records of ksks (RFC
+// 7344), signed by each of them for the same period as s's DNSKEY RRSIGs:
+// what an online KSK publishes so that the parent can follow it.
+func AddCDS(s *Slot, zone string, ksks []*Key, ttl uint32, inception, expiration time.Time) error {
+	zone = strings.ToLower(dns.Fqdn(zone))
+	hdr := func(t uint16) dns.RR_Header {
+		return dns.RR_Header{Name: zone, Rrtype: t, Class: dns.ClassINET, Ttl: ttl}
+	}
+	var cds, cdnskey []dns.RR
+	for _, k := range ksks {
+		ds := k.DNSKEY.ToDS(dns.SHA256)
+		if ds == nil {
+			return fmt.Errorf("keystore: cannot make the CDS of KSK %d", k.Tag())
+		}
+		c := ds.ToCDS()
+		c.Hdr = hdr(dns.TypeCDS)
+		s.CDS = append(s.CDS, c)
+		cds = append(cds, c)
+		n := k.DNSKEY.ToCDNSKEY()
+		n.Hdr = hdr(dns.TypeCDNSKEY)
+		s.CDNSKEY = append(s.CDNSKEY, n)
+		cdnskey = append(cdnskey, n)
+	}
+	for _, k := range ksks {
+		for _, set := range [][]dns.RR{cdnskey, cds} {
+			sig := &dns.RRSIG{Hdr: hdr(dns.TypeRRSIG), Algorithm: k.DNSKEY.Algorithm, OrigTtl: ttl, KeyTag: k.Tag(), SignerName: zone,
+				Inception: uint32(inception.Unix()), Expiration: uint32(expiration.Unix())}
+			if err := sig.Sign(k.Signer, set); err != nil {
+				return fmt.Errorf("keystore: signing the %s RRset of %s with KSK %d: %v", dns.TypeToString[set[0].Header().Rrtype], zone, k.Tag(), err)
+			}
+			s.RRSIGs = append(s.RRSIGs, sig)
+		}
+	}
+	return nil
+}
