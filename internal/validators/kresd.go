@@ -10,16 +10,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 )
-
-// kresdStartTimeout bounds the wait for a started kresd to answer.
-const kresdStartTimeout = 15 * time.Second
 
 // Kresd is a validating Knot Resolver (kresd 5.6) on 127.0.0.1:<random port> that forwards
 // every query for Zone (and names below it) to Server with policy.FORWARD, which validates
@@ -43,10 +37,7 @@ type Kresd struct {
 	bin  string
 	conf string
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has exited
-	log  *syncBuffer   // kresd's stdout and stderr: its log (log_target('stderr'))
+	process // kresd's stdout and stderr are its log (log_target('stderr'))
 }
 
 // StartKresd starts a validating kresd for zone forwarding to server (host:port) with anchor
@@ -89,7 +80,7 @@ func StartKresd(t testing.TB, zone, server, anchor string) *Kresd {
 	rrs := parseAnchor(t, anchor)
 
 	dir := t.TempDir()
-	k := &Kresd{Zone: zone, Server: server, Dir: dir, bin: bin, conf: filepath.Join(dir, "kresd.conf")}
+	k := &Kresd{Zone: zone, Server: server, Dir: dir, bin: bin, conf: filepath.Join(dir, "kresd.conf"), process: process{name: "kresd"}}
 	t.Cleanup(func() {
 		k.stop()
 		if t.Failed() {
@@ -112,7 +103,7 @@ func StartKresd(t testing.TB, zone, server, anchor string) *Kresd {
 			break
 		}
 	}
-	t.Fatalf("validators: StartKresd(%s -> %s): %v\nconfig:\n%s\nlog:\n%s", zone, server, lastErr, k.readConf(), k.Log())
+	t.Fatalf("validators: StartKresd(%s -> %s): %v\nconfig:\n%s\nlog:\n%s", zone, server, lastErr, fileText(k.conf), k.Log())
 	return nil
 }
 
@@ -155,64 +146,16 @@ policy.add(policy.all(policy.DENY_MSG('validators: only %s is forwarded')))
 // luaString quotes s as a Lua string literal (Go's escapes for ASCII are valid Lua escapes).
 func luaString(s string) string { return strconv.QuoteToASCII(s) }
 
-// start launches kresd with k.conf and waits until it answers a local query.
+// start launches kresd with k.conf and waits until it answers a local query
+// ("localhost." is answered by its own policy rules: a special-use name, or
+// the DENY_MSG catch-all).
 func (k *Kresd) start() error {
 	cmd := exec.Command(k.bin, "-n", "-c", k.conf, k.Dir)
 	cmd.Dir = k.Dir
 	// postconfig.lua would open a control socket in Dir/control/ (a unix socket path may be too
 	// long in a test's temp dir) and listen on 127.0.0.1:53 when nothing is configured.
 	cmd.Env = append(os.Environ(), "KRESD_NO_LISTEN=1")
-	logBuf := &syncBuffer{}
-	cmd.Stdout = logBuf
-	cmd.Stderr = logBuf
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	k.mu.Lock()
-	k.cmd, k.done, k.log = cmd, done, logBuf
-	k.mu.Unlock()
-
-	// Any answer to "localhost. A" proves kresd is up; it comes from kresd's own policy rules
-	// (special-use name, or the DENY_MSG catch-all) without a query to anyone.
-	probe := new(dns.Msg)
-	probe.SetQuestion("localhost.", dns.TypeA)
-	c := &dns.Client{Net: "udp", Timeout: 250 * time.Millisecond}
-	deadline := time.Now().Add(kresdStartTimeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-done:
-			return fmt.Errorf("kresd exited during startup (%v)", cmd.ProcessState)
-		default:
-		}
-		if _, _, err := c.Exchange(probe, k.Addr); err == nil {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("kresd did not answer on %s within %v", k.Addr, kresdStartTimeout)
-}
-
-// stop terminates the running kresd, if any, and waits for it.
-func (k *Kresd) stop() {
-	k.mu.Lock()
-	cmd, done := k.cmd, k.done
-	k.cmd = nil
-	k.mu.Unlock()
-	if cmd == nil || cmd.Process == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-	}
+	return k.process.start(cmd, k.Addr, func(*dns.Msg) bool { return true })
 }
 
 // Query sends name/qtype to kresd with DO and RD set and an EDNS buffer of 1232 bytes, over
@@ -228,35 +171,11 @@ func (k *Kresd) Query(t testing.TB, name string, qtype uint16) *dns.Msg {
 	return r
 }
 
-// exchange sends name/qtype with DO+RD and EDNS 1232 over UDP to addr, and again over TCP if
-// the answer is truncated; it returns the answer and the transport of the last attempt.
-func exchange(addr, name string, qtype uint16) (*dns.Msg, string, error) {
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), qtype)
-	m.RecursionDesired = true
-	m.SetEdns0(1232, true)
-
-	c := &dns.Client{Net: "udp", Timeout: queryTimeout, UDPSize: 1232}
-	r, _, err := c.Exchange(m, addr)
-	if err == nil && r.Truncated {
-		c.Net = "tcp"
-		r, _, err = c.Exchange(m, addr)
-	}
-	return r, c.Net, err
-}
-
 // Log returns everything kresd has logged so far: at info level, plus the debug messages of the
 // validator ("[valdtr]", e.g. ">< bogus key: example.net. DNSKEY (0 matching RRSIGs, ...)"),
 // "[dnssec] validation failure: NAME TYPE" and the resolver ("[resolv]", one "querying:" line
 // per upstream query with its target address).
-func (k *Kresd) Log() string {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.log == nil {
-		return ""
-	}
-	return k.log.String()
-}
+func (k *Kresd) Log() string { return k.lastLog() }
 
 // LogFor returns the lines of Log that belong to the client request with DNS message id, e.g.
 // r.Id of a Query's answer: kresd tags each debug line of a request with "[group][ID.sub]",
@@ -288,13 +207,4 @@ func (k *Kresd) Contacted() []string {
 	}
 	slices.Sort(addrs)
 	return addrs
-}
-
-// readConf returns the configuration file's text for error messages.
-func (k *Kresd) readConf() string {
-	b, err := os.ReadFile(k.conf)
-	if err != nil {
-		return err.Error()
-	}
-	return string(b)
 }

@@ -1,7 +1,6 @@
 package validators
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -9,8 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,8 +15,6 @@ import (
 )
 
 const (
-	// unboundStartTimeout bounds the wait for a started unbound to answer.
-	unboundStartTimeout = 15 * time.Second
 	// queryTimeout bounds one query to unbound; a cold cache costs it a few upstream queries.
 	queryTimeout = 10 * time.Second
 	// startAttempts is how often StartUnbound tries a new port when unbound cannot bind one.
@@ -45,11 +40,7 @@ type Unbound struct {
 	bin  string
 	conf string
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has exited
-	log  *syncBuffer   // unbound's stderr: its log (logfile "" in -d mode)
-	logs []string      // logs of earlier processes (before Flush restarts)
+	process // unbound's stderr is its log (logfile "" in -d mode)
 }
 
 // StartUnbound starts a validating unbound for zone on a free 127.0.0.1 port and waits until it
@@ -84,7 +75,7 @@ func StartUnbound(t testing.TB, zone, server string, anchor string) *Unbound {
 		t.Fatalf("validators: StartUnbound: %v", err)
 	}
 
-	u := &Unbound{Zone: zone, Server: server, Dir: dir, bin: bin, conf: filepath.Join(dir, "unbound.conf")}
+	u := &Unbound{Zone: zone, Server: server, Dir: dir, bin: bin, conf: filepath.Join(dir, "unbound.conf"), process: process{name: "unbound"}}
 	t.Cleanup(func() {
 		u.stop()
 		if t.Failed() {
@@ -107,7 +98,7 @@ func StartUnbound(t testing.TB, zone, server string, anchor string) *Unbound {
 			break
 		}
 	}
-	t.Fatalf("validators: StartUnbound(%s -> %s): %v\nconfig:\n%s\nlog:\n%s", zone, server, lastErr, u.readConf(), u.Log())
+	t.Fatalf("validators: StartUnbound(%s -> %s): %v\nconfig:\n%s\nlog:\n%s", zone, server, lastErr, fileText(u.conf), u.Log())
 	return nil
 }
 
@@ -177,64 +168,10 @@ func nodefaults(zone string) string {
 	return b.String()
 }
 
-// start launches unbound with u.conf and waits until it answers a local query.
+// start launches unbound with u.conf and waits until it answers a local query
+// ("localhost." comes from its default local-zone).
 func (u *Unbound) start() error {
-	cmd := exec.Command(u.bin, "-d", "-c", u.conf)
-	logBuf := &syncBuffer{}
-	cmd.Stdout = logBuf
-	cmd.Stderr = logBuf
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	u.mu.Lock()
-	u.cmd, u.done, u.log = cmd, done, logBuf
-	u.mu.Unlock()
-
-	// "localhost. A" is answered from unbound's default local-zone: it proves unbound is up
-	// without sending anything to the server under test.
-	probe := new(dns.Msg)
-	probe.SetQuestion("localhost.", dns.TypeA)
-	c := &dns.Client{Net: "udp", Timeout: 250 * time.Millisecond}
-	deadline := time.Now().Add(unboundStartTimeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-done:
-			return fmt.Errorf("unbound exited during startup (%v)", cmd.ProcessState)
-		default:
-		}
-		if r, _, err := c.Exchange(probe, u.Addr); err == nil && r.Rcode == dns.RcodeSuccess {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("unbound did not answer on %s within %v", u.Addr, unboundStartTimeout)
-}
-
-// stop terminates the running unbound, if any, and waits for it.
-func (u *Unbound) stop() {
-	u.mu.Lock()
-	cmd, done, logBuf := u.cmd, u.done, u.log
-	u.cmd = nil
-	if logBuf != nil {
-		u.logs = append(u.logs, logBuf.String())
-		u.log = nil
-	}
-	u.mu.Unlock()
-	if cmd == nil || cmd.Process == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-	}
+	return u.process.start(exec.Command(u.bin, "-d", "-c", u.conf), u.Addr, func(r *dns.Msg) bool { return r.Rcode == dns.RcodeSuccess })
 }
 
 // Query sends name/qtype to unbound with DO and RD set and an EDNS buffer of 1232 bytes, over
@@ -242,20 +179,10 @@ func (u *Unbound) stop() {
 // response (SERVFAIL included) is returned: check Rcode, AuthenticatedData and EDE options.
 func (u *Unbound) Query(t testing.TB, name string, qtype uint16) *dns.Msg {
 	t.Helper()
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), qtype)
-	m.RecursionDesired = true
-	m.SetEdns0(1232, true)
-
-	c := &dns.Client{Net: "udp", Timeout: queryTimeout, UDPSize: 1232}
-	r, _, err := c.Exchange(m, u.Addr)
-	if err == nil && r.Truncated {
-		c.Net = "tcp"
-		r, _, err = c.Exchange(m, u.Addr)
-	}
+	r, transport, err := exchange(u.Addr, name, qtype)
 	if err != nil {
 		t.Fatalf("validators: query %s %s to unbound %s (%s): %v\nunbound log:\n%s",
-			dns.Fqdn(name), dns.Type(qtype), u.Addr, c.Net, err, u.Log())
+			dns.Fqdn(name), dns.Type(qtype), u.Addr, transport, err, u.Log())
 	}
 	return r
 }
@@ -275,55 +202,4 @@ func (u *Unbound) Flush(t testing.TB) {
 // val-log-level 2 a validation failure is logged with its reason (the same text as the EDE
 // EXTRA-TEXT), e.g. "info: validation failure <www.example.net. A IN>: DS hash mismatches key
 // from 127.0.0.1 for trust anchor example.net. while building chain of trust".
-func (u *Unbound) Log() string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	all := strings.Join(u.logs, "--- unbound restarted ---\n")
-	if u.log != nil {
-		if all != "" {
-			all += "--- unbound restarted ---\n"
-		}
-		all += u.log.String()
-	}
-	return all
-}
-
-// lastLog returns the log of the most recent process.
-func (u *Unbound) lastLog() string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.log != nil {
-		return u.log.String()
-	}
-	if n := len(u.logs); n > 0 {
-		return u.logs[n-1]
-	}
-	return ""
-}
-
-// readConf returns the configuration file's text for error messages.
-func (u *Unbound) readConf() string {
-	b, err := os.ReadFile(u.conf)
-	if err != nil {
-		return err.Error()
-	}
-	return string(b)
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer (the child's output) and concurrent readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+func (u *Unbound) Log() string { return u.allLogs() }

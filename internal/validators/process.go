@@ -1,0 +1,156 @@
+package validators
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// startTimeout bounds the wait for a started validator to answer.
+const startTimeout = 15 * time.Second
+
+// process is a validator daemon run as a child of the test: its command,
+// its output (the daemon's log) and the logs of earlier runs (unbound is
+// restarted by Flush, StartKresd retries on another port).
+type process struct {
+	name string // for messages: "unbound", "kresd"
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
+	log  *syncBuffer   // the running daemon's stdout and stderr
+	logs []string      // logs of the runs before
+}
+
+// start runs cmd with its output captured and waits until a query for
+// "localhost. A" to addr gets an answer that up accepts: the daemon answers
+// it itself, so the server under test sees nothing.
+func (p *process) start(cmd *exec.Cmd, addr string, up func(*dns.Msg) bool) error {
+	logBuf := &syncBuffer{}
+	cmd.Stdout = logBuf
+	cmd.Stderr = logBuf
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	p.mu.Lock()
+	p.cmd, p.done, p.log = cmd, done, logBuf
+	p.mu.Unlock()
+
+	probe := new(dns.Msg)
+	probe.SetQuestion("localhost.", dns.TypeA)
+	c := &dns.Client{Net: "udp", Timeout: 250 * time.Millisecond}
+	for deadline := time.Now().Add(startTimeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		select {
+		case <-done:
+			return fmt.Errorf("%s exited during startup (%v)", p.name, cmd.ProcessState)
+		default:
+		}
+		if r, _, err := c.Exchange(probe, addr); err == nil && up(r) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s did not answer on %s within %v", p.name, addr, startTimeout)
+}
+
+// stop terminates the running daemon, if any, and waits for it; its log is
+// kept.
+func (p *process) stop() {
+	p.mu.Lock()
+	cmd, done, logBuf := p.cmd, p.done, p.log
+	p.cmd = nil
+	if logBuf != nil {
+		p.logs = append(p.logs, logBuf.String())
+		p.log = nil
+	}
+	p.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+// allLogs returns the logs of every run, oldest first.
+func (p *process) allLogs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	logs := p.logs
+	if p.log != nil {
+		logs = append(logs[:len(logs):len(logs)], p.log.String())
+	}
+	return strings.Join(logs, "--- "+p.name+" restarted ---\n")
+}
+
+// lastLog returns the log of the most recent run.
+func (p *process) lastLog() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.log != nil {
+		return p.log.String()
+	}
+	if n := len(p.logs); n > 0 {
+		return p.logs[n-1]
+	}
+	return ""
+}
+
+// fileText returns the text of a configuration file for error messages.
+func fileText(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
+
+// exchange sends name/qtype with DO+RD and EDNS 1232 over UDP to addr, and again over TCP if
+// the answer is truncated; it returns the answer and the transport of the last attempt.
+func exchange(addr, name string, qtype uint16) (*dns.Msg, string, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), qtype)
+	m.RecursionDesired = true
+	m.SetEdns0(1232, true)
+
+	c := &dns.Client{Net: "udp", Timeout: queryTimeout, UDPSize: 1232}
+	r, _, err := c.Exchange(m, addr)
+	if err == nil && r.Truncated {
+		c.Net = "tcp"
+		r, _, err = c.Exchange(m, addr)
+	}
+	return r, c.Net, err
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer (the child's output) and concurrent readers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
