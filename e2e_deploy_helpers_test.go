@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/livesign/livesign/internal/validators"
 )
 
 // The deployment tests (e2e_deploy_*_test.go, upstream_test.go) run CoreDNS as operators do: as
@@ -49,29 +51,11 @@ func staticCoreDNS(t *testing.T) string {
 	return staticBin.path
 }
 
-// syncBuf is a bytes.Buffer safe for a process writing and a test reading.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // coreDNSProcess is a CoreDNS binary running as a child process.
 type coreDNSProcess struct {
 	Addr string // 127.0.0.1:port, UDP and TCP
 	cmd  *exec.Cmd
-	out  *syncBuf
+	out  *validators.LogBuffer
 	done chan struct{}
 }
 
@@ -87,7 +71,7 @@ func startCoreDNSProcess(t *testing.T, bin, dir, corefile, addr, probe string) *
 	if err := os.WriteFile(conf, []byte(corefile), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := &coreDNSProcess{Addr: addr, out: &syncBuf{}, done: make(chan struct{})}
+	p := &coreDNSProcess{Addr: addr, out: &validators.LogBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, "-conf", conf)
 	p.cmd.Dir = dir
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out

@@ -139,37 +139,6 @@ func skrBINDZSKSide(t *testing.T, bin, dir, zone string) (ksr, i, e string) {
 	return ksr, i, e
 }
 
-// skrKnotConf writes a keymgr configuration for zone with its own KASP
-// database in dir (keymgr 3.2 wants offline-ksk and manual for KSR/SKR work).
-func skrKnotConf(t *testing.T, dir, zone string) string {
-	t.Helper()
-	db := filepath.Join(dir, "kasp")
-	if err := os.MkdirAll(db, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(dir, "knot.conf")
-	skrWrite(t, conf, `database:
-    storage: "`+db+`"
-policy:
-  - id: offline
-    algorithm: ecdsap256sha256
-    offline-ksk: on
-    manual: on
-    ksk-lifetime: 0
-    zsk-lifetime: 30d
-    dnskey-ttl: 3600
-    zone-max-ttl: 86400
-    propagation-delay: 300
-    rrsig-lifetime: 14d
-    rrsig-refresh: 5d
-zone:
-  - domain: `+zone+`.
-    dnssec-signing: on
-    dnssec-policy: offline
-`)
-	return conf
-}
-
 var (
 	skrBINDKSRHeader = regexp.MustCompile(`(?m)^;; KeySigningRequest 1\.0 (\d{14}) \(`)
 	skrBINDSKRHeader = regexp.MustCompile(`(?m)^;; SignedKeyResponse 1\.0 \d{14} \(`)
@@ -280,7 +249,7 @@ func TestEndToEndSKRPlanKnot(t *testing.T) {
 	const zone = "planknot.test"
 	keymgr := validators.Keymgr(t)
 	dir := t.TempDir()
-	conf := skrKnotConf(t, dir, zone)
+	conf := validators.KnotConfig(t, dir, zone)
 	run(t, dir, keymgr, "-c", conf, zone+".", "generate", "ksk=yes", "algorithm=ecdsap256sha256")
 	var anchor string
 	for _, l := range strings.Split(run(t, dir, keymgr, "-c", conf, zone+".", "ds"), "\n") {
@@ -317,7 +286,7 @@ func TestEndToEndSKRSignKSR(t *testing.T) {
 		const zone = "knotksr.test"
 		keymgr := validators.Keymgr(t)
 		dir := t.TempDir()
-		conf := skrKnotConf(t, dir, zone)
+		conf := validators.KnotConfig(t, dir, zone)
 		bin := livesignCLI(t)
 		run(t, dir, bin, "keygen", "-zone", zone, "-ksk", "-dir", "ksk")
 		run(t, dir, keymgr, "-c", conf, zone+".", "pregenerate", "+90d")

@@ -255,17 +255,20 @@ func e2eCases(zone string) []e2eCase {
 	}
 }
 
+// ceremonies are the offline-KSK flows the end-to-end tests run, each for a
+// zone of its own.
+var ceremonies = []struct {
+	name string
+	zone string
+	keys func(t *testing.T, zone string) keyFiles
+}{
+	{"livesign-bundle", "example.net", func(t *testing.T, z string) keyFiles { return livesignCeremony(t, z, "ECDSAP256SHA256") }},
+	{"livesign-bundle-ed25519", "signed.example", func(t *testing.T, z string) keyFiles { return livesignCeremony(t, z, "ED25519") }},
+	{"ldns-classic", "example.org", ldnsCeremony},
+	{"bind-classic", "zone.test", bindCeremony},
+}
+
 func TestEndToEndValidators(t *testing.T) {
-	ceremonies := []struct {
-		name string
-		zone string
-		keys func(t *testing.T, zone string) keyFiles
-	}{
-		{"livesign-bundle", "example.net", func(t *testing.T, z string) keyFiles { return livesignCeremony(t, z, "ECDSAP256SHA256") }},
-		{"livesign-bundle-ed25519", "signed.example", func(t *testing.T, z string) keyFiles { return livesignCeremony(t, z, "ED25519") }},
-		{"ldns-classic", "example.org", ldnsCeremony},
-		{"bind-classic", "zone.test", bindCeremony},
-	}
 	for _, c := range ceremonies {
 		t.Run(c.name, func(t *testing.T) {
 			kf := c.keys(t, c.zone)

@@ -21,16 +21,6 @@ import (
 // validator's reason, e.g. "bad NODATA proof") and the server's own answer to the same query
 // with DO set (what `dig +dnssec @127.0.0.1 -p PORT NAME TYPE` shows).
 func TestEndToEndKresd(t *testing.T) {
-	ceremonies := []struct {
-		name string
-		zone string
-		keys func(t *testing.T, zone string) keyFiles
-	}{
-		{"livesign-bundle", "example.net", func(t *testing.T, z string) keyFiles { return livesignCeremony(t, z, "ECDSAP256SHA256") }},
-		{"livesign-bundle-ed25519", "signed.example", func(t *testing.T, z string) keyFiles { return livesignCeremony(t, z, "ED25519") }},
-		{"ldns-classic", "example.org", ldnsCeremony},
-		{"bind-classic", "zone.test", bindCeremony},
-	}
 	for _, c := range ceremonies {
 		t.Run(c.name, func(t *testing.T) {
 			validators.KresdBin(t) // skip (or fail in CI) before any ceremony when kresd is missing

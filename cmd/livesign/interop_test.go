@@ -29,47 +29,13 @@ func tool(t *testing.T, dir string, name string, args ...string) string {
 	return string(out)
 }
 
-// knotConf writes a keymgr configuration for example.com with its own KASP
-// database in dir (keymgr 3.2 wants offline-ksk and manual for KSR/SKR work).
-func knotConf(t *testing.T, dir string) string {
-	t.Helper()
-	db := filepath.Join(dir, "kasp")
-	if err := os.MkdirAll(db, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(dir, "knot.conf")
-	text := `database:
-    storage: "` + db + `"
-policy:
-  - id: offline
-    algorithm: ecdsap256sha256
-    offline-ksk: on
-    manual: on
-    ksk-lifetime: 0
-    zsk-lifetime: 30d
-    dnskey-ttl: 3600
-    zone-max-ttl: 86400
-    propagation-delay: 300
-    rrsig-lifetime: 14d
-    rrsig-refresh: 5d
-zone:
-  - domain: example.com.
-    dnssec-signing: on
-    dnssec-policy: offline
-`
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return conf
-}
-
 // TestKnotKSRToLivesignSKR: Knot's ZSK side makes the KSR, livesign signs
 // it, keymgr validate-skr and import-skr accept the SKR (and validate-skr
 // refuses it once a signature is altered).
 func TestKnotKSRToLivesignSKR(t *testing.T) {
 	keymgr := needTool(t, "keymgr")
 	dir := t.TempDir()
-	conf := knotConf(t, dir)
+	conf := validators.KnotConfig(t, dir, "example.com")
 	kskDir := filepath.Join(dir, "ksk")
 	mustRun(t, "keygen", "-zone", "example.com", "-ksk", "-dir", kskDir)
 	tool(t, dir, keymgr, "-c", conf, "example.com.", "pregenerate", "+90d")
@@ -106,7 +72,7 @@ func TestKnotKSRToLivesignSKR(t *testing.T) {
 func TestLivesignKSRToKnotSKR(t *testing.T) {
 	keymgr := needTool(t, "keymgr")
 	dir := t.TempDir()
-	conf := knotConf(t, dir)
+	conf := validators.KnotConfig(t, dir, "example.com")
 	kskDir, zskDir := filepath.Join(dir, "ksk"), filepath.Join(dir, "zsk")
 	ksrFile, skrFile := filepath.Join(dir, "l.ksr"), filepath.Join(dir, "k.skr")
 	mustRun(t, "keygen", "-zone", "example.com", "-ksk", "-dir", kskDir)

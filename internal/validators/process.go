@@ -25,7 +25,7 @@ type process struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
-	log  *syncBuffer   // the running daemon's stdout and stderr
+	log  *LogBuffer    // the running daemon's stdout and stderr
 	logs []string      // logs of the runs before
 }
 
@@ -33,7 +33,7 @@ type process struct {
 // "localhost. A" to addr gets an answer that up accepts: the daemon answers
 // it itself, so the server under test sees nothing.
 func (p *process) start(cmd *exec.Cmd, addr string, up func(*dns.Msg) bool) error {
-	logBuf := &syncBuffer{}
+	logBuf := &LogBuffer{}
 	cmd.Stdout = logBuf
 	cmd.Stderr = logBuf
 	if err := cmd.Start(); err != nil {
@@ -137,19 +137,22 @@ func exchange(addr, name string, qtype uint16) (*dns.Msg, string, error) {
 	return r, c.Net, err
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer (the child's output) and concurrent readers.
-type syncBuffer struct {
+// LogBuffer collects a child process's output: a bytes.Buffer safe for one
+// writer (the child) and concurrent readers (the test).
+type LogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+// String returns everything written so far.
+func (b *LogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // modulePath is the module whose root holds the project-local tools directory.
@@ -126,4 +128,39 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// KnotConfig writes a keymgr configuration for zone with its own KASP
+// database in dir and returns its path: an ECDSAP256SHA256 policy with the
+// offline-ksk and manual switches that keymgr 3.2 wants for KSR/SKR work.
+func KnotConfig(t testing.TB, dir, zone string) string {
+	t.Helper()
+	db := filepath.Join(dir, "kasp")
+	if err := os.MkdirAll(db, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "knot.conf")
+	text := `database:
+    storage: "` + db + `"
+policy:
+  - id: offline
+    algorithm: ecdsap256sha256
+    offline-ksk: on
+    manual: on
+    ksk-lifetime: 0
+    zsk-lifetime: 30d
+    dnskey-ttl: 3600
+    zone-max-ttl: 86400
+    propagation-delay: 300
+    rrsig-lifetime: 14d
+    rrsig-refresh: 5d
+zone:
+  - domain: ` + dns.Fqdn(zone) + `
+    dnssec-signing: on
+    dnssec-policy: offline
+`
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return conf
 }
