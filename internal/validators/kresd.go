@@ -81,30 +81,9 @@ func StartKresd(t testing.TB, zone, server, anchor string) *Kresd {
 
 	dir := t.TempDir()
 	k := &Kresd{Zone: zone, Server: server, Dir: dir, bin: bin, conf: filepath.Join(dir, "kresd.conf"), process: process{name: "kresd"}}
-	t.Cleanup(func() {
-		k.stop()
-		if t.Failed() {
-			t.Logf("validators: kresd %s log:\n%s", k.Addr, k.Log())
-		}
-	})
-
-	var lastErr error
-	for range startAttempts {
-		k.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
-		if err := os.WriteFile(k.conf, []byte(k.config(rrs, host, port)), 0o644); err != nil {
-			t.Fatalf("validators: StartKresd: %v", err)
-		}
-		if lastErr = k.start(); lastErr == nil {
-			return k
-		}
-		// Most likely the port was taken between FreePort and kresd's bind: try another one.
-		k.stop()
-		if !strings.Contains(k.Log(), "bind") && !strings.Contains(k.Log(), "in use") {
-			break
-		}
-	}
-	t.Fatalf("validators: StartKresd(%s -> %s): %v\nconfig:\n%s\nlog:\n%s", zone, server, lastErr, fileText(k.conf), k.Log())
-	return nil
+	k.launch(t, fmt.Sprintf("StartKresd(%s -> %s)", zone, server), &k.Addr, k.conf,
+		func() string { return k.config(rrs, host, port) }, k.start, "bind", "in use")
+	return k
 }
 
 // config renders kresd.conf (Lua).

@@ -3,11 +3,15 @@ package validators
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/miekg/dns"
@@ -27,6 +31,36 @@ type process struct {
 	done chan struct{} // closed when cmd has exited
 	log  *LogBuffer    // the running daemon's stdout and stderr
 	logs []string      // logs of the runs before
+}
+
+// launch starts the daemon on a free 127.0.0.1 port: it sets *addr, writes
+// render() to conf and calls start, and tries another port (startAttempts
+// in all) when the log says the port was taken between FreePort and the
+// daemon's bind (a line with one of busy). The daemon stops on t.Cleanup,
+// logging its output if the test failed. what names the caller in errors.
+func (p *process) launch(t testing.TB, what string, addr *string, conf string, render func() string, start func() error, busy ...string) {
+	t.Helper()
+	t.Cleanup(func() {
+		p.stop()
+		if t.Failed() {
+			t.Logf("validators: %s %s log:\n%s", p.name, *addr, p.allLogs())
+		}
+	})
+	var lastErr error
+	for range startAttempts {
+		*addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
+		if err := os.WriteFile(conf, []byte(render()), 0o644); err != nil {
+			t.Fatalf("validators: %s: %v", what, err)
+		}
+		if lastErr = start(); lastErr == nil {
+			return
+		}
+		p.stop()
+		if !slices.ContainsFunc(busy, func(w string) bool { return strings.Contains(p.lastLog(), w) }) {
+			break
+		}
+	}
+	t.Fatalf("validators: %s: %v\nconfig:\n%s\nlog:\n%s", what, lastErr, fileText(conf), p.allLogs())
 }
 
 // start runs cmd with its output captured and waits until a query for

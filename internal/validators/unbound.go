@@ -76,30 +76,9 @@ func StartUnbound(t testing.TB, zone, server string, anchor string) *Unbound {
 	}
 
 	u := &Unbound{Zone: zone, Server: server, Dir: dir, bin: bin, conf: filepath.Join(dir, "unbound.conf"), process: process{name: "unbound"}}
-	t.Cleanup(func() {
-		u.stop()
-		if t.Failed() {
-			t.Logf("validators: unbound %s log:\n%s", u.Addr, u.Log())
-		}
-	})
-
-	var lastErr error
-	for range startAttempts {
-		u.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
-		if err := os.WriteFile(u.conf, []byte(u.config(anchorFile, host, port)), 0o644); err != nil {
-			t.Fatalf("validators: StartUnbound: %v", err)
-		}
-		if lastErr = u.start(); lastErr == nil {
-			return u
-		}
-		// Most likely the port was taken between FreePort and unbound's bind: try another one.
-		u.stop()
-		if !strings.Contains(u.lastLog(), "bind") {
-			break
-		}
-	}
-	t.Fatalf("validators: StartUnbound(%s -> %s): %v\nconfig:\n%s\nlog:\n%s", zone, server, lastErr, fileText(u.conf), u.Log())
-	return nil
+	u.launch(t, fmt.Sprintf("StartUnbound(%s -> %s)", zone, server), &u.Addr, u.conf,
+		func() string { return u.config(anchorFile, host, port) }, u.start, "bind")
+	return u
 }
 
 // config renders unbound.conf.
