@@ -18,7 +18,8 @@ type answer struct {
 	zone     *Zone
 	keys     *KeySet
 	now      time.Time
-	wildcard string // the wildcard the backend expanded; then "owner|wildcard"
+	wildcard string // the wildcard the backend says it expanded, if any
+	expanded string // the owner that wildcard was expanded into (set by sign)
 	co       bool   // the query has CO and livesign honours it: NXDOMAIN stays NXDOMAIN
 	kind     kind   // what the backend's reply said, set by sign
 }
@@ -87,7 +88,7 @@ func (a *answer) sign(in *dns.Msg) (*dns.Msg, error) {
 		setOPT(a.state, m, a.co)
 		return m, nil
 	}
-	a.wildcard = a.expansion(answer, target)
+	a.expanded = a.expansion(answer, target)
 
 	var err error
 	if m.Answer, err = a.signRRsets(answer, true); err != nil {
@@ -129,11 +130,11 @@ func (a *answer) sign(in *dns.Msg) (*dns.Msg, error) {
 	return m, nil
 }
 
-// expansion returns the wildcard the backend synthesized the answer from,
-// as the owner it applies to and the wildcard, or "". The file plugin names
-// the last wildcard it used; it applies to the first owner of the chain
-// below the wildcard's parent (a later owner there is a real name the
-// wildcard's CNAME points to).
+// expansion returns the owner the backend synthesized from a.wildcard, in
+// lower case, or "". The file plugin names the last wildcard it used; it
+// applies to the first owner of the chain below the wildcard's parent (a
+// later owner there is a real name the wildcard's CNAME points to), or to
+// target when the wildcard gave no data of the queried type.
 func (a *answer) expansion(answer []dns.RR, target string) string {
 	if a.wildcard == "" {
 		return ""
@@ -143,9 +144,9 @@ func (a *answer) expansion(answer []dns.RR, target string) string {
 	for _, rr := range answer {
 		owners = append(owners, rr.Header().Name)
 	}
-	for _, owner := range append(owners, target) { // target: a NODATA from the wildcard
+	for _, owner := range append(owners, target) {
 		if dns.IsSubDomain(parent, owner) && !strings.EqualFold(owner, parent) && !strings.EqualFold(owner, a.wildcard) {
-			return strings.ToLower(owner) + "|" + a.wildcard
+			return strings.ToLower(owner)
 		}
 	}
 	return ""
@@ -153,11 +154,10 @@ func (a *answer) expansion(answer []dns.RR, target string) string {
 
 // expandedFrom returns the wildcard owner was synthesized from, or "".
 func (a *answer) expandedFrom(owner string) string {
-	o, w, ok := strings.Cut(a.wildcard, "|")
-	if !ok || !strings.EqualFold(o, owner) {
+	if a.expanded == "" || !strings.EqualFold(a.expanded, owner) {
 		return ""
 	}
-	return w
+	return a.wildcard
 }
 
 // signRRsets signs the in-zone RRsets of a section, except NS RRsets below
@@ -189,8 +189,8 @@ func (a *answer) signRRsets(rrs []dns.RR, answerSection bool) ([]dns.RR, error) 
 // closer name, the ancestor of the owner one label below the wildcard's
 // parent (RFC 4035 §5.3.4). It is signed later by signNSECs.
 func (a *answer) wildcardProofs(answer, ns []dns.RR) ([]dns.RR, error) {
-	owner, w, ok := strings.Cut(a.wildcard, "|")
-	if !ok {
+	owner, w := a.expanded, a.wildcard
+	if owner == "" {
 		return nil, nil
 	}
 	found := false
