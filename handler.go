@@ -45,7 +45,7 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 
 	co := l.co(state)
 	rkey := ""
-	if cacheable(state) {
+	if z.responses != nil && cacheable(state) {
 		rkey = respKey(state, co)
 	}
 	if m := z.responses.get(rkey, ks, state, co, now); m != nil {

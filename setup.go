@@ -241,8 +241,13 @@ func New(cfgs []Config, now func() time.Time) (*Livesign, error) {
 	l.prober = newTypeProber(l, 10000)
 	l.compact.Store(true)
 	for _, cfg := range cfgs {
+		// Auto-plan runs before the keys are loaded: with an online KSK the
+		// keys directory may start empty.
+		var sched *keystore.Schedule
+		var applied []keystore.Applied
 		if cfg.AutoPlan > 0 {
-			if _, _, err := autoPlanKeys(cfg, now()); err != nil && err != errReadOnly {
+			var err error
+			if sched, applied, err = autoPlanKeys(cfg, now()); err != nil && err != errReadOnly {
 				return nil, err
 			}
 		}
@@ -258,8 +263,14 @@ func New(cfgs []Config, now func() time.Time) (*Livesign, error) {
 		if _, err := z.Keys(now()); err != nil {
 			return nil, err
 		}
-		z.lastSeen, _ = fingerprint(cfg) // what auto-plan writes now is reloaded at the first poll
-		z.autoPlan(now())
+		z.lastSeen, _ = fingerprint(cfg)
+		if sched != nil {
+			if err := z.writeKSR(now(), sched, applied); err != nil {
+				log.Errorf("zone %s: auto-plan: %v", z.Name, err) // the background loop tries again
+			} else {
+				z.nextPlan = now().Add(time.Hour)
+			}
+		}
 		z.coverage(now())
 		l.zones = append(l.zones, z)
 		l.names = append(l.names, z.Name)
