@@ -36,13 +36,14 @@ type Signer struct {
 	denials *cache.Cache[*sigEntry] // NSECs: one per query name, so a flood cannot evict the rest
 	flight  singleflight.Group
 	slots   chan struct{}
+	pool    *signPool
 	ids     sync.Map // keyRef -> *keyIdentity
 }
 
 type sigEntry struct {
 	key    string
 	sig    *dns.RRSIG
-	signed []dns.RR // the RRset as signed (owner may be a wildcard), for pre-signing
+	signed []dns.RR // the RRset as signed (owner may be a wildcard), for pre-signing; nil for NSECs
 	zone   string
 	hits   atomic.Int64
 }
@@ -61,6 +62,7 @@ func NewSigner(validity, refresh time.Duration, size, concurrent int) *Signer {
 		cache:    cache.New[*sigEntry](size),
 		denials:  cache.New[*sigEntry](max(size/10, 1024)),
 		slots:    make(chan struct{}, concurrent),
+		pool:     newSignPool(10 * time.Second),
 	}
 }
 
@@ -122,7 +124,12 @@ func (s *Signer) Sign(ctx context.Context, rrset []dns.RR, wildcard, zone string
 		}
 		defer func() { <-s.slots }()
 
-		signed := withOwner(rrset, signAs) // copies: the cache keeps them for pre-signing
+		// The cache keeps a copy of a zone RRset for pre-signing. An NSEC
+		// is made by livesign for this answer alone and never pre-signed.
+		signed, keep := rrset, c == s.cache
+		if keep || signAs != owner {
+			signed = withOwner(rrset, signAs)
+		}
 		hdr := signed[0].Header()
 		sig := &dns.RRSIG{
 			Hdr:        dns.RR_Header{Name: hdr.Name, Rrtype: dns.TypeRRSIG, Class: hdr.Class, Ttl: hdr.Ttl},
@@ -133,10 +140,13 @@ func (s *Signer) Sign(ctx context.Context, rrset []dns.RR, wildcard, zone string
 			Inception:  uint32(incep.Unix()),
 			Expiration: uint32(expir.Unix()),
 		}
-		if err := sig.Sign(zsk.Signer, signed); err != nil {
+		if err := s.pool.sign(sig, zsk.Signer, signed); err != nil {
 			return nil, err
 		}
 		signaturesTotal.WithLabelValues(server, zone).Inc()
+		if !keep {
+			signed = nil
+		}
 		c.Add(hash, &sigEntry{key: key, sig: sig, signed: signed, zone: zone})
 		return sig, nil
 	}
