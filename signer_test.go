@@ -844,3 +844,43 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestSignDeterministic: two replicas (two Signers, no shared cache) with
+// one ZSK make byte-identical RRSIGs over an RRset in one window, and
+// different ones over different data; every one verifies.
+func TestSignDeterministic(t *testing.T) {
+	const zone = "det.example.net."
+	for _, alg := range testAlgs {
+		t.Run(algName(alg), func(t *testing.T) {
+			zsk := newZSK(t, zone, alg)
+			a, b := NewSigner(defValidity, defRefresh, 64, 4), NewSigner(defValidity, defRefresh, 64, 4)
+			sign := func(s *Signer, rr string, now time.Time) *dns.RRSIG {
+				t.Helper()
+				rrset := mustRRs(t, rr)
+				sig, err := s.Sign(context.Background(), rrset, "", zone, zsk, now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := sig.Verify(zsk.DNSKEY, rrset); err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				return sig
+			}
+			www := "www.det.example.net. 300 IN A 192.0.2.1"
+			tests := []struct {
+				name  string
+				x, y  *dns.RRSIG
+				equal bool
+			}{
+				{"same RRset, same window, two replicas", sign(a, www, signNow), sign(b, www, signNow.Add(time.Minute)), true},
+				{"other data", sign(a, www, signNow), sign(b, "www.det.example.net. 300 IN A 192.0.2.2", signNow), false},
+				{"next window", sign(a, www, signNow), sign(b, www, signNow.Add(defRefresh)), false},
+			}
+			for _, tc := range tests {
+				if got := tc.x.Signature == tc.y.Signature; got != tc.equal {
+					t.Errorf("%s: signatures equal = %v, want %v", tc.name, got, tc.equal)
+				}
+			}
+		})
+	}
+}
