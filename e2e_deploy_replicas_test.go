@@ -14,16 +14,17 @@ import (
 	"github.com/livesign/livesign/internal/validators"
 )
 
-// sigHeader is an RRSIG without its signature: what caches behind a load balancer compare.
-func sigHeader(s *dns.RRSIG) string {
-	return fmt.Sprintf("%s %d %d %d %d %d %d %s", dns.TypeToString[s.TypeCovered], s.Algorithm, s.Labels, s.OrigTtl,
-		s.KeyTag, s.Inception, s.Expiration, s.SignerName)
+// sigText is an RRSIG's RDATA, signature included: ECDSA signatures are deterministic
+// (RFC 6979), so replicas sharing a key make the same bytes.
+func sigText(s *dns.RRSIG) string {
+	return fmt.Sprintf("%s %d %d %d %d %d %d %s %s", dns.TypeToString[s.TypeCovered], s.Algorithm, s.Labels, s.OrigTtl,
+		s.KeyTag, s.Inception, s.Expiration, s.SignerName, s.Signature)
 }
 
 // processView is what one replica serves at a sampled instant.
 type processView struct {
 	dnskeys []string // DNSKEY RRs, sorted
-	sigs    []string // RRSIG headers over www A, the apex MX and DNSKEY
+	sigs    []string // RRSIGs over www A, the apex MX and DNSKEY
 	zsk     uint16   // the key tag signing www A
 }
 
@@ -46,7 +47,7 @@ func sampleProcess(server string) (processView, error) {
 			case *dns.DNSKEY:
 				v.dnskeys = append(v.dnskeys, rr.String())
 			case *dns.RRSIG:
-				v.sigs = append(v.sigs, sigHeader(rr))
+				v.sigs = append(v.sigs, sigText(rr))
 				found = true
 				if rr.TypeCovered == dns.TypeA {
 					v.zsk = rr.KeyTag
@@ -64,8 +65,8 @@ func sampleProcess(server string) (processView, error) {
 // TestDeployReplicasAgree runs three CoreDNS processes (the static cmd/coredns binary, as in
 // the image) on three loopback ports, sharing one keys directory and one SKR from livesign plan
 // + sign-ksr with ZSKs rolling every 12 s. At every sampled instant over 32 s (two rolls and
-// more) they serve the same DNSKEY set and their RRSIGs over the same RRsets have identical
-// headers: same key tag, inception and expiration.
+// more) they serve the same DNSKEY set and byte-identical RRSIGs over the same RRsets: same
+// key tag, inception and expiration, and the same (deterministic ECDSA) signature.
 func TestDeployReplicasAgree(t *testing.T) {
 	t.Parallel()
 	bin := staticCoreDNS(t)
@@ -125,7 +126,7 @@ func TestDeployReplicasAgree(t *testing.T) {
 					strings.Join(views[i].dnskeys, "\n"), strings.Join(views[0].dnskeys, "\n"))
 			}
 			if !slices.Equal(views[i].sigs, views[0].sigs) {
-				t.Errorf("%s: replica %d RRSIG headers %q, replica 1 %q", time.Now().Format("15:04:05.000"), i+1, views[i].sigs, views[0].sigs)
+				t.Errorf("%s: replica %d RRSIGs %q, replica 1 %q", time.Now().Format("15:04:05.000"), i+1, views[i].sigs, views[0].sigs)
 			}
 		}
 		if len(tags) == 0 || tags[len(tags)-1] != views[0].zsk {
