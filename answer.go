@@ -99,14 +99,27 @@ func (a *answer) sign(in *dns.Msg) (*dns.Msg, error) {
 		m.Ns, err = a.signRRsets(ns, false)
 	case k == referral:
 		m.Ns, err = a.signReferral(ns)
-	case len(answer) == 0 && (qtype == dns.TypeNSEC || qtype == dns.TypeANY) && target == a.state.Name():
-		// The NSEC itself, or RFC 8482's answer to ANY: data, not a denial.
+	case len(answer) == 0 && qtype == dns.TypeNSEC && target == a.state.Name():
+		// The NSEC itself: data, not a denial.
 		m.Rcode = dns.RcodeSuccess
 		m.Answer, err = a.synthesize(ns, target, k == nameError)
 	case k == nameError:
+		// ANY too: a name that does not exist has no RRset to answer with.
 		m.Ns, err = a.deny(ns, target, []uint16{TypeNXNAME})
 		if !a.co {
 			m.Rcode = dns.RcodeSuccess
+		}
+	case len(answer) == 0 && qtype == dns.TypeANY && target == a.state.Name():
+		// RFC 8482's HINFO where the name owns RRsets; at an empty
+		// non-terminal a HINFO would contradict the name's own NSEC, which
+		// lists no type, so ANY gets that NSEC in a NODATA answer.
+		var types []uint16
+		if types, err = a.typesAt(target, ns); err == nil {
+			if len(types) == 0 {
+				m.Ns, err = a.deny(ns, target, nil)
+			} else {
+				m.Answer, err = a.hinfo(ns, target)
+			}
 		}
 	case k == noData:
 		var types []uint16
@@ -251,25 +264,13 @@ func (a *answer) deny(ns []dns.RR, name string, types []uint16) ([]dns.RR, error
 }
 
 // synthesize answers a query for type NSEC with the compact NSEC at the
-// name, and a query for ANY at an existing name with RFC 8482's HINFO. The
-// records are signed by signNSECs or here.
+// name, signed here.
 func (a *answer) synthesize(ns []dns.RR, name string, nx bool) ([]dns.RR, error) {
 	ttl, err := a.negativeTTL(ns)
 	if err != nil {
 		return nil, err
 	}
 	name = strings.ToLower(name)
-	if a.state.QType() == dns.TypeANY {
-		if nx {
-			return nil, nil
-		}
-		hinfo := &dns.HINFO{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: ttl}, Cpu: "RFC8482"}
-		sig, err := a.zone.signer.Sign(a.ctx, []dns.RR{hinfo}, "", a.zone.Name, a.keys.ZSK, a.now)
-		if err != nil {
-			return nil, err
-		}
-		return []dns.RR{hinfo, sig}, nil
-	}
 	types := []uint16{TypeNXNAME}
 	if !nx {
 		if types, err = a.typesAt(name, ns); err != nil {
@@ -282,6 +283,24 @@ func (a *answer) synthesize(ns []dns.RR, name string, nx bool) ([]dns.RR, error)
 		return nil, err
 	}
 	return []dns.RR{nsec, sig}, nil
+}
+
+// hinfo answers a query for ANY at a name that owns RRsets with RFC 8482's
+// single synthesized HINFO (§4.2), signed here. It is an answer to ANY, not
+// an RRset of the zone: the NSEC at the name does not list HINFO, so that a
+// query for HINFO gets a NODATA that validates; a validator checks the
+// HINFO against its RRSIG alone.
+func (a *answer) hinfo(ns []dns.RR, name string) ([]dns.RR, error) {
+	ttl, err := a.negativeTTL(ns)
+	if err != nil {
+		return nil, err
+	}
+	hinfo := &dns.HINFO{Hdr: dns.RR_Header{Name: strings.ToLower(name), Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: ttl}, Cpu: "RFC8482"}
+	sig, err := a.zone.signer.Sign(a.ctx, []dns.RR{hinfo}, "", a.zone.Name, a.keys.ZSK, a.now)
+	if err != nil {
+		return nil, err
+	}
+	return []dns.RR{hinfo, sig}, nil
 }
 
 // typesAt returns the types at name for a NODATA bitmap: what the backend

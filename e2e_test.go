@@ -252,6 +252,8 @@ func e2eCases(zone string) []e2eCase {
 		{n("x.wc3"), dns.TypeA, dns.RcodeSuccess},    // wildcard CNAME into its own parent
 		{n("www"), dns.TypeNSEC, dns.RcodeSuccess},
 		{n("www"), dns.TypeANY, dns.RcodeSuccess},
+		{n("nope"), dns.TypeANY, dns.RcodeSuccess}, // compact denial, as for any other type
+		{n("ent"), dns.TypeANY, dns.RcodeSuccess},  // NODATA at an empty non-terminal
 	}
 }
 

@@ -187,6 +187,10 @@ func TestServeSigned(t *testing.T) {
 		{"www.example.net.", dns.TypeMX, do, dns.RcodeSuccess, 0, "www.example.net.", []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeRRSIG, dns.TypeNSEC}},
 		{"example.net.", dns.TypeA, do, dns.RcodeSuccess, 0, "example.net.", []uint16{dns.TypeNS, dns.TypeSOA, dns.TypeMX, dns.TypeTXT, dns.TypeRRSIG, dns.TypeNSEC, dns.TypeDNSKEY}},
 		{"ent.example.net.", dns.TypeA, do, dns.RcodeSuccess, 0, "ent.example.net.", []uint16{dns.TypeRRSIG, dns.TypeNSEC}},
+		// ANY gets the same denials: compact NXDOMAIN, NODATA at an empty non-terminal.
+		{"nope.example.net.", dns.TypeANY, do, dns.RcodeSuccess, 0, "nope.example.net.", []uint16{dns.TypeRRSIG, dns.TypeNSEC, TypeNXNAME}},
+		{"nope.example.net.", dns.TypeANY, queryOpt{do: true, co: true}, dns.RcodeNameError, 0, "nope.example.net.", []uint16{dns.TypeRRSIG, dns.TypeNSEC, TypeNXNAME}},
+		{"ent.example.net.", dns.TypeANY, do, dns.RcodeSuccess, 0, "ent.example.net.", []uint16{dns.TypeRRSIG, dns.TypeNSEC}},
 		{"x.wild.example.net.", dns.TypeMX, do, dns.RcodeSuccess, 0, "x.wild.example.net.", []uint16{dns.TypeA, dns.TypeTXT, dns.TypeRRSIG, dns.TypeNSEC}},
 		{"secure.example.net.", dns.TypeDS, do, dns.RcodeSuccess, 1, "", nil},
 		{"insecure.example.net.", dns.TypeDS, do, dns.RcodeSuccess, 0, "insecure.example.net.", []uint16{dns.TypeNS, dns.TypeRRSIG, dns.TypeNSEC}},
