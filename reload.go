@@ -178,6 +178,9 @@ func (z *Zone) reload(now time.Time) {
 		return
 	}
 	z.lastSeen, z.rejected = fp, ""
+	for _, n := range tl.Notes(now) {
+		log.Warningf("zone %s: %s", z.Name, n)
+	}
 	z.mu.Lock()
 	z.Timeline = tl
 	z.current.Store(nil)

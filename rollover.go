@@ -84,15 +84,7 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := keystore.CheckSlot(slot, tl.Zone, tl.addedZSKs(t), tl.Anchor, t)
-	if err != nil && tl.Bundle != nil && hasZSK(slot) {
-		// A ZSK of the keys directory published by its timers but missing
-		// from the signed set (a bundle older than the key): serve the set
-		// as signed; that key cannot sign until a bundle includes it.
-		if own, err2 := keystore.CheckSlot(slot, tl.Zone, nil, tl.Anchor, t); err2 == nil {
-			keys, err = own, nil
-		}
-	}
+	keys, err := tl.checkSlot(slot, t)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tl.source(), err)
 	}
@@ -146,6 +138,20 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 		}
 	}
 	return ks, nil
+}
+
+// checkSlot verifies slot at t and returns the DNSKEY set to serve. A ZSK of
+// the keys directory that its timers publish but a single signed set lacks
+// (a bundle older than the key) is left out: the set is served as signed,
+// and that key cannot sign until a bundle includes it (see Notes).
+func (tl *Timeline) checkSlot(slot *keystore.Slot, t time.Time) ([]*dns.DNSKEY, error) {
+	keys, err := keystore.CheckSlot(slot, tl.Zone, tl.addedZSKs(t), tl.Anchor, t)
+	if err != nil && tl.Bundle != nil && hasZSK(slot) {
+		if own, err2 := keystore.CheckSlot(slot, tl.Zone, nil, tl.Anchor, t); err2 == nil {
+			return own, nil
+		}
+	}
+	return keys, err
 }
 
 // End returns when the bundle's coverage ends: the latest expiration of
@@ -311,10 +317,10 @@ func orDefault(d, def time.Duration) time.Duration {
 }
 
 // Check verifies every slot that is or will be in force at or after now,
-// each at the first instant it is in force, and for an SKR that the key
-// files' timers agree with the slots: a ZSK the timers publish must be in
-// the slot's DNSKEY set and a ZSK of the keys directory in the set must be
-// published by its timers. The error names the slot and the key.
+// each at the first instant it is in force: its signatures, and that a ZSK
+// with a private key can sign then. The error names the slot. Key files
+// whose timers disagree with the signed sets are not errors (the sets are
+// served as signed, see checkSlot): Notes tells about them.
 func (tl *Timeline) Check(now time.Time) error {
 	if tl.Bundle == nil {
 		_, err := tl.At(now)
@@ -323,40 +329,73 @@ func (tl *Timeline) Check(now time.Time) error {
 	if _, _, err := tl.slotAt(now); err != nil {
 		return err
 	}
-	slots := tl.Bundle.Slots
-	for i := range slots {
-		at := slots[i].Start
-		if i+1 < len(slots) && !slots[i+1].Start.After(now) {
-			continue // over
+	for _, i := range tl.upcoming(now) {
+		s := &tl.Bundle.Slots[i]
+		at := latest(s.Start, now)
+		if _, err := tl.checkSlot(s, at); err != nil {
+			return fmt.Errorf("%s: slot %d (%s): %w", tl.Bundle.File, i+1, s.Start.UTC().Format(time.RFC3339), err)
 		}
-		if at.Before(now) {
-			at = now
+		if _, err := tl.At(at); err != nil {
+			return fmt.Errorf("slot %d (%s): %w", i+1, s.Start.UTC().Format(time.RFC3339), err)
 		}
-		if _, err := keystore.CheckSlot(&slots[i], tl.Zone, tl.addedZSKs(at), tl.Anchor, at); err != nil {
-			return fmt.Errorf("%s: slot %d (%s): %w", tl.Bundle.File, i+1, slots[i].Start.UTC().Format(time.RFC3339), err)
-		}
-		if !tl.Bundle.SKR {
-			continue
-		}
+	}
+	return nil
+}
+
+// Notes tells, one line per key, where the key files' timers and the signed
+// DNSKEY sets in force at or after now disagree, and what to do: a ZSK the
+// timers publish but a set lacks cannot sign until a bundle with it is
+// installed (the key in force keeps signing, past its Inactive time if it
+// must); a ZSK a set holds that its timers do not publish is served anyway.
+// Both happen normally after auto-plan or livesign plan made new keys that
+// the offline side has not signed yet.
+func (tl *Timeline) Notes(now time.Time) []string {
+	if tl.Bundle == nil {
+		return nil
+	}
+	var notes []string
+	seen := map[*keystore.Key]bool{}
+	for _, i := range tl.upcoming(now) {
+		s := &tl.Bundle.Slots[i]
+		at := latest(s.Start, now)
 		in := map[keyRef]bool{}
-		for _, k := range slots[i].DNSKEY {
+		for _, k := range s.DNSKEY {
 			in[refOf(k)] = true
 		}
+		where := fmt.Sprintf("the signed DNSKEY set of slot %d (%s)", i+1, s.Start.UTC().Format(time.RFC3339))
+		if !tl.Bundle.SKR {
+			where = "the bundle's signed DNSKEY set"
+		}
 		for _, k := range tl.ZSKs {
-			if k.IsKSK() {
+			if k.IsKSK() || seen[k] {
 				continue
 			}
 			switch pub := k.PublishedAt(at); {
 			case pub && !in[refOf(k.DNSKEY)]:
-				return fmt.Errorf("%s: slot %d (%s): ZSK %d (%s) is published then by its timers but not in the slot's DNSKEY set: sign a new SKR from a KSR made with the current keys, or fix the key's timers",
-					tl.Bundle.File, i+1, slots[i].Start.UTC().Format(time.RFC3339), k.Tag(), k.Base)
-			case !pub && in[refOf(k.DNSKEY)]:
-				return fmt.Errorf("%s: slot %d (%s): ZSK %d (%s) is in the slot's DNSKEY set but its timers do not publish it then: sign a new SKR from a KSR made with the current keys, or fix the key's timers",
-					tl.Bundle.File, i+1, slots[i].Start.UTC().Format(time.RFC3339), k.Tag(), k.Base)
+				seen[k] = true
+				notes = append(notes, fmt.Sprintf("ZSK %d (%s) is published by its timers from %s but %s lacks it: it cannot sign until the offline side signs a bundle with it (a new SKR from the KSR of auto-plan or livesign plan, or livesign bundle) and it is installed",
+					k.Tag(), k.Base, stamp(latest(k.Timers.Publish, k.Timers.Created)), where))
+			case !pub && in[refOf(k.DNSKEY)] && tl.Bundle.SKR:
+				seen[k] = true
+				notes = append(notes, fmt.Sprintf("ZSK %d (%s) is in %s but its timers do not publish it then: it is served as signed",
+					k.Tag(), k.Base, where))
 			}
 		}
 	}
-	return nil
+	return notes
+}
+
+// upcoming returns the indexes of the bundle's slots in force at or after now.
+func (tl *Timeline) upcoming(now time.Time) []int {
+	var out []int
+	slots := tl.Bundle.Slots
+	for i := range slots {
+		if i+1 < len(slots) && !slots[i+1].Start.After(now) {
+			continue // over
+		}
+		out = append(out, i)
+	}
+	return out
 }
 
 // slotAt returns the index of the slot in force at t: the newest whose start
@@ -384,13 +423,16 @@ func (tl *Timeline) slotAt(t time.Time) (int, time.Time, error) {
 // active key activated last whose DNSKEY has propagated; a successor that
 // has propagated but whose Activate time is still ahead (the active key's
 // files are gone); the last key past its Inactive time that has propagated
-// (fallback: no successor is ready); the active key activated last that
-// has not propagated yet (a zone signed for the first time). change is the
+// (fallback: no successor is ready); the active key that has been in the
+// set longest although not for long enough (a zone signed for the first
+// time, or a new single bundle that starts the run of every key in it;
+// ties go to the one activated last). change is the
 // next instant a key becomes ready, when the choice may change.
 func (tl *Timeline) signer(t time.Time, slot int, served map[keyRef]bool) (best *keystore.Key, fallback bool, change time.Time) {
 	wait := tl.wait()
 	change = farFuture
 	var active, early, retired, fresh *keystore.Key
+	var freshReady time.Time
 	later := func(a, b *keystore.Key) bool {
 		return b == nil || activation(a).After(activation(b)) || (activation(a).Equal(activation(b)) && a.Tag() < b.Tag())
 	}
@@ -421,8 +463,11 @@ func (tl *Timeline) signer(t time.Time, slot int, served map[keyRef]bool) (best 
 				retired = k
 			}
 		case k.ActiveAt(t):
-			if later(k, fresh) {
-				fresh = k
+			// Nothing has propagated as far as the files tell (a new
+			// bundle starts the run of its keys): the key that has been
+			// in the set longest is the one validators most likely know.
+			if fresh == nil || ready.Before(freshReady) || ready.Equal(freshReady) && later(k, fresh) {
+				fresh, freshReady = k, ready
 			}
 		}
 	}

@@ -419,6 +419,40 @@ func TestTimelineSuccessorNotYetPropagated(t *testing.T) {
 	}
 }
 
+// TestTimelineNewSingleBundle: the manual roll of the classic flow. A new ZSK
+// b (no timers) joins a over a fresh single bundle whose signatures start an
+// hour back; a, served long before, keeps signing until b's DNSKEY has been
+// served dnskey-ttl + propagation-delay, never b before.
+func TestTimelineNewSingleBundle(t *testing.T) {
+	g := newGen(t, "single.example.")
+	a := g.key(false, keystore.Timers{Created: t0.AddDate(0, -1, 0)})
+	b := g.key(false, keystore.Timers{Created: t1})
+	tl := g.timeline([]*keystore.Key{a, b}, g.slot(t1.Add(-time.Hour), t1.AddDate(0, 1, 0), a, b))
+	if err := tl.Check(t1); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	wait := DefaultDNSKEYTTL + DefaultPropagationDelay
+	tests := []struct {
+		at   time.Time
+		want *keystore.Key
+	}{
+		{t1, a},
+		{t1.Add(4 * time.Minute), a}, // the bundle's run of a has not reached wait yet: a still goes first
+		{t1.Add(10 * time.Minute), a},
+		{t1.Add(wait - time.Second), a},
+		{t1.Add(wait), b},
+	}
+	for _, tc := range tests {
+		ks, err := tl.At(tc.at)
+		if err != nil {
+			t.Fatalf("At(%s): %v", tc.at, err)
+		}
+		if ks.ZSK != tc.want {
+			t.Errorf("At(t1+%s) signs with %d, want %d", tc.at.Sub(t1), ks.Tag(), tc.want.Tag())
+		}
+	}
+}
+
 // TestTimelinePure: At reads no clock, so two calls (two replicas) at the
 // same instant agree.
 func TestTimelinePure(t *testing.T) {

@@ -258,6 +258,9 @@ func New(cfgs []Config, now func() time.Time) (*Livesign, error) {
 		if err := tl.Check(now()); err != nil {
 			return nil, fmt.Errorf("zone %s: %w", cfg.Zone, err)
 		}
+		for _, n := range tl.Notes(now()) {
+			log.Warningf("zone %s: %s", cfg.Zone, n)
+		}
 		z := &Zone{Name: cfg.Zone, Timeline: tl, cfg: cfg, signer: NewSigner(cfg.SignatureValidity, cfg.SignatureRefresh, cfg.CacheSize, cfg.MaxSigners),
 			responses: newRespCache(cfg.ResponseCache, time.Minute)}
 		if _, err := z.Keys(now()); err != nil {

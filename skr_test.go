@@ -89,8 +89,10 @@ func TestSKRSlotsServed(t *testing.T) {
 	}
 }
 
-// TestSKRDisagreesWithKeyFiles: a ZSK whose timers publish it in a slot
-// that lacks it is refused at load, naming the key and the slot.
+// TestSKRDisagreesWithKeyFiles: a ZSK whose timers publish it in slots that
+// lack it (new keys the offline side has not signed yet) does not stop the
+// zone: the SKR is served as signed, that key never signs, and Notes names
+// the key and the slot.
 func TestSKRDisagreesWithKeyFiles(t *testing.T) {
 	cfg := DefaultConfig("example.org.")
 	cfg.Keys = copyKeys(t, "testdata/bind920/zsk")
@@ -103,13 +105,25 @@ func TestSKRDisagreesWithKeyFiles(t *testing.T) {
 	if _, err := keystore.WriteKey(cfg.Keys, extra); err != nil {
 		t.Fatal(err)
 	}
-	_, err = New([]Config{cfg}, func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) })
-	if err == nil {
-		t.Fatal("loaded an SKR that lacks a ZSK the key files publish")
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	l, err := New([]Config{cfg}, func() time.Time { return now })
+	if err != nil {
+		t.Fatalf("an SKR that lacks a new ZSK of the key files was refused: %v", err)
 	}
-	for _, want := range []string{"slot", "ZSK " + itoa(extra.Tag()), filepath.Base(extra.Base)} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not mention %q", err, want)
+	tl := l.zones[0].Timeline
+	for at := now; at.Before(tl.End()); at = at.Add(12 * time.Hour) {
+		ks, err := tl.At(at)
+		if err != nil {
+			t.Fatalf("At(%s): %v", at, err)
+		}
+		if ks.Tag() == extra.Tag() {
+			t.Fatalf("At(%s): signs with ZSK %d, which no slot of the SKR publishes", at, extra.Tag())
+		}
+	}
+	notes := strings.Join(tl.Notes(now), "\n")
+	for _, want := range []string{"slot", "ZSK " + itoa(extra.Tag()), filepath.Base(extra.Base), "lacks it"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes %q do not mention %q", notes, want)
 		}
 	}
 }
