@@ -108,7 +108,7 @@ func (z *Zone) Keys(now time.Time) (*KeySet, error) {
 	}
 	old := z.current.Swap(ks)
 	if old == nil || old.Tag() != ks.Tag() {
-		log.Infof("zone %s: signing with ZSK %d until %s at the latest", z.Name, ks.Tag(), ks.Until.UTC().Format(time.RFC3339))
+		log.Infof("zone %s: signing with ZSK %d; the key set is looked at again at %s", z.Name, ks.Tag(), ks.Until.UTC().Format(time.RFC3339))
 	}
 	if ks.Fallback && (old == nil || !old.Fallback) {
 		log.Warningf("zone %s: ZSK %d signs past its Inactive time %s: no successor ZSK is published long enough; add one and sign a new bundle",

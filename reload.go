@@ -183,7 +183,13 @@ func (z *Zone) reload(now time.Time) {
 	}
 	z.mu.Lock()
 	z.Timeline = tl
-	z.current.Store(nil)
+	if cur := z.current.Load(); cur != nil {
+		// Run out now: the next Keys asks the new timeline, and still
+		// sees the set in use, to log and count a switch of ZSK.
+		over := *cur
+		over.Until = now
+		z.current.Store(&over)
+	}
 	z.failed.Store(nil)
 	z.mu.Unlock()
 	reloads.WithLabelValues(z.Name, "loaded").Inc()
@@ -208,5 +214,5 @@ func (z *Zone) coverage(now time.Time) {
 	}
 	z.lastWarn = now
 	log.Warningf("zone %s: the bundle %s covers only %s more (until %s): have the offline KSK sign a new one and install it",
-		z.Name, z.cfg.Bundle, left.Truncate(time.Minute), end.UTC().Format(time.RFC3339))
+		z.Name, z.cfg.Bundle, left.Round(time.Second), end.UTC().Format(time.RFC3339))
 }

@@ -129,4 +129,33 @@ func TestReload(t *testing.T) {
 	if got, want := gaugeValue(z.Name), (30 * 24 * time.Hour).Seconds(); got != want {
 		t.Errorf("coverage after reload %v, want %v", got, want)
 	}
+
+	// A reload that changes the signing ZSK counts as a switch: a bundle
+	// with only a new ZSK.
+	switches := counterValue(keyEvents.WithLabelValues(z.Name))
+	zsk, err := keystore.GenerateKey(z.Name, dns.ECDSAP256SHA256, false, now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keystore.WriteKey(cfg.Keys, zsk); err != nil {
+		t.Fatal(err)
+	}
+	ksk, err := keystore.ReadKey(filepath.Join(copyKeys(t, "testdata/ldns-classic/ksk-offline"), "Kexample.net.+013+41401"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot, err := keystore.SignDNSKEYs("example.net.", []*keystore.Key{ksk}, []*dns.DNSKEY{zsk.DNSKEY}, 3600, now.Add(-time.Hour), now.Add(30*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.Bundle, keystore.FormatSlot(slot), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l.poll()
+	if ks, err := z.Keys(now); err != nil || ks.Tag() != zsk.Tag() {
+		t.Fatalf("after the reload: %v %v, want ZSK %d signing", ks, err, zsk.Tag())
+	}
+	if got := counterValue(keyEvents.WithLabelValues(z.Name)); got != switches+1 {
+		t.Errorf("zsk_switches_total %v after a reload switched the ZSK, want %v", got, switches+1)
+	}
 }
