@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/livesign/livesign/keystore"
+	"github.com/miekg/dns"
 )
 
 // autoPlanKeys keeps the ZSKs of cfg planned up to now + the auto-plan
@@ -21,7 +22,11 @@ func autoPlanKeys(cfg Config, now time.Time) (*keystore.Schedule, []keystore.App
 	if err := syscall.Access(cfg.Keys, 2 /* W_OK */); err != nil {
 		return nil, nil, errReadOnly
 	}
-	sched, applied, err := keystore.PlanDir(cfg.Keys, cfg.Zone, cfg.Algorithm, cfg.Policy(), now, now.Add(cfg.AutoPlan))
+	alg, err := zskAlgorithm(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("zone %s: auto-plan: %w", cfg.Zone, err)
+	}
+	sched, applied, err := keystore.PlanDir(cfg.Keys, cfg.Zone, alg, cfg.Policy(), now, now.Add(cfg.AutoPlan))
 	for _, a := range applied {
 		if a.State == "generated" || a.State == "updated" {
 			t := a.Key.Timers
@@ -36,6 +41,84 @@ func autoPlanKeys(cfg Config, now time.Time) (*keystore.Schedule, []keystore.App
 }
 
 var errReadOnly = fmt.Errorf("the keys directory is not writable")
+
+// zskAlgorithm returns the algorithm of the ZSKs auto-plan generates for
+// cfg. Every key of the DNSKEY set must have one algorithm (RFC 4035 §2.2:
+// each algorithm there signs every RRset, and livesign signs the zone data
+// with one ZSK), so it is, first, the KSK's: the online KSK of 'ksk DIR', or
+// the KSK in the bundle; then the algorithm of the ZSKs in the keys
+// directory; then the algorithm directive; then ECDSAP256SHA256. Keys of
+// mixed algorithms are refused, and so is an algorithm directive that
+// disagrees with the KSK.
+func zskAlgorithm(cfg Config) (uint8, error) {
+	var ksks []*keystore.Key
+	kskSource := ""
+	if cfg.KSK != "" {
+		all, err := keystore.ReadPublicKeyDir(cfg.KSK, cfg.Zone)
+		if err != nil {
+			return 0, fmt.Errorf("ksk %s: %w", cfg.KSK, err)
+		}
+		for _, k := range all {
+			if k.IsKSK() {
+				ksks = append(ksks, k)
+			}
+		}
+		kskSource = "the ksk directory " + cfg.KSK
+	} else if cfg.Bundle != "" {
+		// The bundle's KSK DNSKEYs; an unreadable bundle is for the
+		// loader to report.
+		keys, _ := keystore.ReadDNSKEYs(cfg.Bundle, cfg.Zone)
+		for _, k := range keys {
+			if k.Flags&dns.SEP != 0 {
+				ksks = append(ksks, &keystore.Key{DNSKEY: k})
+			}
+		}
+		kskSource = "the bundle " + cfg.Bundle
+	}
+	all, err := keystore.ReadPublicKeyDir(cfg.Keys, cfg.Zone)
+	if err != nil {
+		return 0, fmt.Errorf("keys %s: %w", cfg.Keys, err)
+	}
+	keys := append([]*keystore.Key{}, ksks...)
+	for _, k := range all {
+		if !k.IsKSK() {
+			keys = append(keys, k)
+		}
+	}
+	if err := keystore.CheckAlgorithms(cfg.Zone, keys); err != nil {
+		return 0, fmt.Errorf("the keys of %s and of %s: %w", cfg.Keys, kskSource, err)
+	}
+	if len(keys) == 0 {
+		if cfg.Algorithm != 0 {
+			return cfg.Algorithm, nil
+		}
+		return dns.ECDSAP256SHA256, nil
+	}
+	alg, from := keys[0].DNSKEY.Algorithm, "the ZSKs in "+cfg.Keys
+	if len(ksks) > 0 {
+		from = "the KSK in " + kskSource
+	}
+	// setup leaves ECDSAP256SHA256, the default, in cfg.Algorithm when
+	// there is no algorithm directive: only another value is known to be
+	// the operator's.
+	if explicit := cfg.Algorithm != 0 && cfg.Algorithm != dns.ECDSAP256SHA256; explicit && cfg.Algorithm != alg {
+		if len(ksks) > 0 {
+			return 0, fmt.Errorf("algorithm %s is set but %s has %s: the ZSKs must have the KSK's algorithm (RFC 4035 §2.2); remove the algorithm directive or set it to %s",
+				algorithmName(cfg.Algorithm), from, algorithmName(alg), dns.AlgorithmToString[alg])
+		}
+		log.Warningf("zone %s: auto-plan: algorithm %s ignored: new ZSKs get %s, the algorithm of %s (the algorithm directive applies to an empty keys directory)",
+			cfg.Zone, algorithmName(cfg.Algorithm), algorithmName(alg), from)
+	}
+	return alg, nil
+}
+
+// algorithmName names a DNSSEC algorithm, e.g. "ECDSAP256SHA256 (13)".
+func algorithmName(a uint8) string {
+	if n, ok := dns.AlgorithmToString[a]; ok {
+		return fmt.Sprintf("%s (%d)", n, a)
+	}
+	return fmt.Sprint(a)
+}
 
 // autoPlan runs the auto-plan of the zone at most once an hour (once a
 // minute after a failure): keys first, then, when the bundle covers less
@@ -71,7 +154,7 @@ func (z *Zone) writeKSR(now time.Time, sched *keystore.Schedule, applied []keyst
 		return nil // an online KSK signs by itself
 	}
 	z.mu.Lock()
-	end := z.Timeline.End()
+	end := z.Timeline.End(now)
 	z.mu.Unlock()
 	if !end.Before(now.Add(cfg.AutoPlan)) {
 		return nil

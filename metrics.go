@@ -87,12 +87,12 @@ var (
 		Help:      "Counter of switches of the signing ZSK.",
 	}, []string{"zone"})
 
-	// bundleCoverage is the time left until the bundle's last DNSKEY RRSIG expires.
+	// bundleCoverage is the time left until the bundle first has no valid DNSKEY RRSIG.
 	bundleCoverage = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: "livesign",
 		Name:      "bundle_coverage_seconds",
-		Help:      "Seconds left until the last DNSKEY RRSIG of the bundle expires.",
+		Help:      "Seconds left until the first instant at which the bundle has no valid DNSKEY RRSIG (a gap between slots or the end of the last slot).",
 	}, []string{"zone"})
 
 	// reloads counts bundle and key reloads by result (loaded, rejected).
@@ -103,11 +103,11 @@ var (
 		Help:      "Counter of reloads of changed bundle, key or anchor files, by result: loaded or rejected (the old ones keep serving).",
 	}, []string{"zone", "result"})
 
-	// bundleExpiration is when the last DNSKEY signature of the bundle expires.
+	// bundleExpiration is when the bundle first has no valid DNSKEY signature.
 	bundleExpiration = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: "livesign",
 		Name:      "bundle_expiration_timestamp_seconds",
-		Help:      "Unix time at which the last DNSKEY RRSIG of the bundle expires: sign a new bundle before then.",
+		Help:      "Unix time from which the bundle has no valid DNSKEY RRSIG (a gap between slots or the end of the last slot): sign a new bundle before then.",
 	}, []string{"zone"})
 )

@@ -201,18 +201,28 @@ func (z *Zone) reload(now time.Time) {
 // a warning once an hour saying what the operator must do.
 func (z *Zone) coverage(now time.Time) {
 	z.mu.Lock()
-	end, online := z.Timeline.End(), z.Timeline.Bundle == nil
+	b := z.Timeline.Bundle
+	var gap keystore.Gap
+	if b != nil {
+		gap = b.FirstGap(now)
+	}
 	z.mu.Unlock()
-	if online {
+	if b == nil {
 		return // an online KSK never runs out
 	}
+	end := gap.Start
 	left := end.Sub(now)
 	bundleCoverage.WithLabelValues(z.Name).Set(left.Seconds())
 	bundleExpiration.WithLabelValues(z.Name).Set(float64(end.Unix()))
-	if left >= z.cfg.WarnCoverage || now.Sub(z.lastWarn) < time.Hour {
+	if left >= z.cfg.WarnCoverage && !gap.Inner() || now.Sub(z.lastWarn) < time.Hour {
 		return
 	}
 	z.lastWarn = now
+	if gap.Inner() {
+		log.Warningf("zone %s: the bundle %s has no valid DNSKEY signature from %s to %s (slot %d's RRSIGs expire before slot %d is in force): re-sign (Knot: rrsig-lifetime longer than the KSR record spacing, or livesign plan -format knot with its default -resign) and install the new SKR before %s",
+			z.Name, z.cfg.Bundle, stamp(end), stamp(gap.End), gap.Slot, gap.Next, stamp(end))
+		return
+	}
 	log.Warningf("zone %s: the bundle %s covers only %s more (until %s): have the offline KSK sign a new one and install it",
-		z.Name, z.cfg.Bundle, left.Round(time.Second), end.UTC().Format(time.RFC3339))
+		z.Name, z.cfg.Bundle, left.Round(time.Second), stamp(end))
 }

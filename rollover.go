@@ -69,6 +69,8 @@ type Timeline struct {
 
 	retireOnce sync.Once
 	retired    map[*keystore.Key]time.Time // retiredAt, computed once
+	ttlOnce    sync.Once
+	ttl        time.Duration // bundleTTL, computed once
 }
 
 // At returns the key set in force at t, or an error that says why no valid
@@ -145,32 +147,34 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 // (a bundle older than the key) is left out: the set is served as signed,
 // and that key cannot sign until a bundle includes it (see Notes).
 func (tl *Timeline) checkSlot(slot *keystore.Slot, t time.Time) ([]*dns.DNSKEY, error) {
-	keys, err := keystore.CheckSlot(slot, tl.Zone, tl.addedZSKs(t), tl.Anchor, t)
-	if err != nil && tl.Bundle != nil && hasZSK(slot) {
-		if own, err2 := keystore.CheckSlot(slot, tl.Zone, nil, tl.Anchor, t); err2 == nil {
-			return own, nil
+	added := tl.addedZSKs(t)
+	keys, err := keystore.CheckSlot(slot, tl.Zone, added, tl.Anchor, t)
+	if err == nil || tl.Bundle == nil || !hasZSK(slot) {
+		return keys, err
+	}
+	own, err2 := keystore.CheckSlot(slot, tl.Zone, nil, tl.Anchor, t)
+	if err2 != nil {
+		return keys, err
+	}
+	for _, a := range added {
+		for _, k := range own {
+			if a.KeyTag() == k.KeyTag() && refOf(a) != refOf(k) {
+				return nil, fmt.Errorf("a ZSK of the keys directory has key tag %d, as a key of the signed DNSKEY set: 2 keys with one tag; remove that ZSK's files and make another (livesign keygen)", a.KeyTag())
+			}
 		}
 	}
-	return keys, err
+	return own, nil
 }
 
-// End returns when the bundle's coverage ends: the latest expiration of
-// the last slot's DNSKEY RRSIGs. An online KSK never runs out.
-func (tl *Timeline) End() time.Time {
+// End returns when the bundle's coverage ends, seen from now: the first
+// instant at or after now at which the slot in force has no valid DNSKEY
+// RRSIG (a gap between slots, or the end of the last one); see
+// keystore.Bundle.FirstGap. An online KSK never runs out.
+func (tl *Timeline) End(now time.Time) time.Time {
 	if tl.Bundle == nil {
 		return farFuture
 	}
-	slots := tl.Bundle.Slots
-	if len(slots) == 0 {
-		return time.Time{}
-	}
-	var end time.Time
-	for _, s := range slots[len(slots)-1].RRSIGs {
-		if e := keystore.SigTime(s.Expiration, slots[len(slots)-1].Start); s.TypeCovered == dns.TypeDNSKEY && e.After(end) {
-			end = e
-		}
-	}
-	return end
+	return tl.Bundle.FirstGap(now).Start
 }
 
 // slot returns the DNSKEY set in force at t with its signatures: the
@@ -335,7 +339,7 @@ func (tl *Timeline) Check(now time.Time) error {
 		if _, err := tl.checkSlot(s, at); err != nil {
 			return fmt.Errorf("%s: slot %d (%s): %w", tl.Bundle.File, i+1, s.Start.UTC().Format(time.RFC3339), err)
 		}
-		if _, err := tl.At(at); err != nil {
+		if _, err := tl.At(at); err != nil && len(tl.ZSKs) > 0 {
 			return fmt.Errorf("slot %d (%s): %w", i+1, s.Start.UTC().Format(time.RFC3339), err)
 		}
 	}
@@ -354,6 +358,10 @@ func (tl *Timeline) Notes(now time.Time) []string {
 		return nil
 	}
 	var notes []string
+	if ttl := tl.bundleTTL(); ttl > tl.dnskeyTTL() {
+		notes = append(notes, fmt.Sprintf("the bundle serves the DNSKEY set with TTL %s, longer than dnskey-ttl %s: a new ZSK signs only after %s in the set; make them agree (dnskey-ttl in the Corefile, and in plan and the KSK side's policy)",
+			ttl, tl.dnskeyTTL(), tl.wait()))
+	}
 	seen := map[*keystore.Key]bool{}
 	for _, i := range tl.upcoming(now) {
 		s := &tl.Bundle.Slots[i]
@@ -514,8 +522,30 @@ func (tl *Timeline) inSetSince(k *keystore.Key, t time.Time, slot int) time.Time
 	return since
 }
 
+// wait is how long a ZSK's DNSKEY must have been served before it signs:
+// the DNSKEY TTL plus propagation-delay. The TTL is dnskey-ttl or, when
+// the bundle serves its DNSKEY set with a longer one, that: validators
+// cache the set for the TTL they are given.
 func (tl *Timeline) wait() time.Duration {
-	return tl.dnskeyTTL() + orDefault(tl.PropagationDelay, DefaultPropagationDelay)
+	return max(tl.dnskeyTTL(), tl.bundleTTL()) + orDefault(tl.PropagationDelay, DefaultPropagationDelay)
+}
+
+// bundleTTL returns the longest TTL the bundle serves its DNSKEY set with:
+// the original TTL of its RRSIGs over DNSKEY.
+func (tl *Timeline) bundleTTL() time.Duration {
+	tl.ttlOnce.Do(func() {
+		if tl.Bundle == nil {
+			return
+		}
+		for _, s := range tl.Bundle.Slots {
+			for _, sig := range s.RRSIGs {
+				if d := time.Duration(sig.OrigTtl) * time.Second; sig.TypeCovered == dns.TypeDNSKEY && d > tl.ttl {
+					tl.ttl = d
+				}
+			}
+		}
+	})
+	return tl.ttl
 }
 
 func (tl *Timeline) dnskeyTTL() time.Duration { return orDefault(tl.DNSKEYTTL, DefaultDNSKEYTTL) }

@@ -1,9 +1,13 @@
 package livesign
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -70,7 +74,7 @@ type Config struct {
 	AutoPlan          time.Duration // keep ZSKs planned this far ahead (0: never write anything)
 	AutoPlanKSR       string        // and write the KSR for them here when the bundle falls short
 	KSRFormat         string        // bind or knot
-	Algorithm         uint8         // of generated ZSKs when the keys directory has none
+	Algorithm         uint8         // of generated ZSKs; 0: the KSK's, else the existing ZSKs', else ECDSAP256SHA256 (zskAlgorithm)
 	Reload            time.Duration // how often the files are checked for changes
 	WarnCoverage      time.Duration // warn when the bundle covers less than this
 	CacheSize         int           // signatures kept in the cache
@@ -90,7 +94,7 @@ func DefaultConfig(zone string) Config {
 		ZSKLifetime:       30 * 24 * time.Hour,
 		PublishSafety:     time.Hour,
 		RetireSafety:      DefaultRetireSafety,
-		Algorithm:         dns.ECDSAP256SHA256,
+		Algorithm:         0, // zskAlgorithm: the KSK's, else the existing ZSKs', else ECDSAP256SHA256
 		KSRFormat:         "bind",
 		Reload:            30 * time.Second,
 		WarnCoverage:      14 * 24 * time.Hour,
@@ -134,7 +138,30 @@ func parse(c *caddy.Controller) ([]Config, error) {
 		}
 		cfgs = append(cfgs, cfg)
 	}
+	if err := checkNesting(cfgs, plugin.OriginsFromArgsOrServerBlock(nil, c.ServerBlockKeys)); err != nil {
+		return nil, c.Err(err.Error())
+	}
 	return cfgs, nil
+}
+
+// checkNesting refuses a zone of the server block below a livesign zone.
+// CoreDNS hands each query, DS included, to one server block: the child's DS
+// would be answered by the child, and an unsigned child signed with the
+// parent's ZSK.
+func checkNesting(cfgs []Config, blockZones []string) error {
+	zones := slices.Clone(blockZones)
+	for _, cfg := range cfgs {
+		zones = append(zones, cfg.Zone)
+	}
+	for _, cfg := range cfgs {
+		for _, z := range zones {
+			if z != cfg.Zone && dns.IsSubDomain(cfg.Zone, z) {
+				return fmt.Errorf("zone %s is served in the same server block as livesign zone %s, above it: give %s a server block of its own (as a delegated child it needs its DS from %s's block)",
+					z, cfg.Zone, z, cfg.Zone)
+			}
+		}
+	}
+	return nil
 }
 
 func parseDirective(c *caddy.Controller, cfg *Config) error {
@@ -288,7 +315,7 @@ func New(cfgs []Config, now func() time.Time) (*Livesign, error) {
 func loadTimeline(cfg Config) (*Timeline, error) {
 	keys, err := keystore.ReadKeyDir(cfg.Keys, cfg.Zone)
 	if err != nil {
-		return nil, err
+		return nil, inputError(cfg.Zone, "keys", cfg.Keys, "give the directory with the ZSK key files ('livesign keygen -zone "+cfg.Zone+" -zsk -dir DIR' makes one)", err)
 	}
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("zone %s: no key files K%s+*.key in %s: create a ZSK with 'livesign keygen -zone %s -zsk -dir %s'", cfg.Zone, cfg.Zone, cfg.Keys, cfg.Zone, cfg.Keys)
@@ -298,7 +325,7 @@ func loadTimeline(cfg Config) (*Timeline, error) {
 	if cfg.KSK != "" {
 		all, err := keystore.ReadKeyDir(cfg.KSK, cfg.Zone)
 		if err != nil {
-			return nil, err
+			return nil, inputError(cfg.Zone, "ksk", cfg.KSK, "give the directory with the online KSK's key files ('livesign keygen -ksk' makes one)", err)
 		}
 		for _, k := range all {
 			if k.IsKSK() {
@@ -309,16 +336,40 @@ func loadTimeline(cfg Config) (*Timeline, error) {
 			return nil, fmt.Errorf("zone %s: no KSK (flags 257) in %s: create one with 'livesign keygen -zone %s -ksk -dir %s'", cfg.Zone, cfg.KSK, cfg.Zone, cfg.KSK)
 		}
 	} else if tl.Bundle, err = keystore.ReadBundle(cfg.Bundle, cfg.Zone); err != nil {
-		return nil, err
+		return nil, inputError(cfg.Zone, "bundle", cfg.Bundle, "copy there the bundle from livesign bundle, or the SKR from livesign sign-ksr, dnssec-ksr sign or keymgr sign-ksr", err)
+	}
+	// RFC 4035 §2.2: every algorithm of the DNSKEY set signs every RRset,
+	// and livesign signs the zone's data with one ZSK.
+	all := append([]*keystore.Key{}, tl.KSKs...)
+	if tl.Bundle != nil {
+		for _, s := range tl.Bundle.Slots {
+			for _, k := range s.DNSKEY {
+				if k.Flags&dns.SEP != 0 {
+					all = append(all, &keystore.Key{DNSKEY: k})
+				}
+			}
+		}
+	}
+	if err := keystore.CheckAlgorithms(cfg.Zone, append(all, keys...)); err != nil {
+		return nil, fmt.Errorf("zone %s: %s: %w", cfg.Zone, tl.source(), err)
 	}
 	var a *keystore.Anchor
 	if cfg.TrustAnchor != "" {
 		if a, err = keystore.ReadAnchor(cfg.TrustAnchor, cfg.Zone); err != nil {
-			return nil, err
+			return nil, inputError(cfg.Zone, "trust-anchor", cfg.TrustAnchor, "give the KSK's DS ('livesign ds KSK.key > FILE') or its DNSKEY", err)
 		}
 	} else {
 		log.Warningf("zone %s: no trust-anchor: trusting whatever KSK signed %s", cfg.Zone, tl.source())
 	}
 	tl.Anchor = a
 	return tl, nil
+}
+
+// inputError explains a file or directory named by a directive that cannot
+// be read: which zone and directive, and what belongs there.
+func inputError(zone, directive, path, what string, err error) error {
+	if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
+		return fmt.Errorf("zone %s: %s %s: no such file or directory: %s (a relative path is under the root directive, else CoreDNS's working directory)", zone, directive, path, what)
+	}
+	return fmt.Errorf("zone %s: %s %s: %w", zone, directive, path, err)
 }

@@ -107,6 +107,12 @@ func TestParse(t *testing.T) {
 		{`livesign a.net b.net { keys /k
 			bundle /b
 		}`, "one zone per livesign block", nil},
+		{`livesign example.net { keys /k
+			bundle /b
+		}
+		livesign sub.example.net { keys /k2
+			bundle /b2
+		}`, "zone sub.example.net. is served in the same server block as livesign zone example.net., above it", nil},
 	}
 	for i, tc := range tests {
 		c := caddy.NewTestController("dns", tc.input)
@@ -175,5 +181,27 @@ func TestNewRefuses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCheckNesting: zones side by side in one server block are fine, a zone
+// below a livesign zone is not, whether livesign or another plugin serves it.
+func TestCheckNesting(t *testing.T) {
+	cfg := func(z string) Config { return Config{Zone: z} }
+	tests := []struct {
+		cfgs    []Config
+		block   []string
+		wantErr string
+	}{
+		{[]Config{cfg("example.net."), cfg("example.org.")}, []string{"example.net.", "example.org."}, ""},
+		{[]Config{cfg("example.net.")}, []string{"."}, ""},
+		{[]Config{cfg("example.net."), cfg("sub.example.net.")}, nil, "zone sub.example.net. is served in the same server block as livesign zone example.net."},
+		{[]Config{cfg("example.net.")}, []string{"example.net.", "insecure.example.net."}, "zone insecure.example.net. is served"},
+	}
+	for i, tc := range tests {
+		err := checkNesting(tc.cfgs, tc.block)
+		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("test %d: %v, want %q", i, err, tc.wantErr)
+		}
 	}
 }

@@ -111,7 +111,7 @@ func TestSKRDisagreesWithKeyFiles(t *testing.T) {
 		t.Fatalf("an SKR that lacks a new ZSK of the key files was refused: %v", err)
 	}
 	tl := l.zones[0].Timeline
-	for at := now; at.Before(tl.End()); at = at.Add(12 * time.Hour) {
+	for at := now; at.Before(tl.End(now)); at = at.Add(12 * time.Hour) {
 		ks, err := tl.At(at)
 		if err != nil {
 			t.Fatalf("At(%s): %v", at, err)

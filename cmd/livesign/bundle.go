@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/livesign/livesign/keystore"
@@ -16,7 +17,13 @@ The offline KSK side of the classic flow: read the KSK(s) of ZONE (with their
 only) from the -zsk directory, sign the DNSKEY RRset (all of them) with every
 active KSK, check the result, and write it to -out (mode 0644) as zone-file
 lines: the DNSKEYs, then the RRSIG(s). Copy that file to the livesign servers
-as their bundle. Durations are Go durations plus d (days) and w (weeks).`
+as their bundle. Durations are Go durations plus d (days) and w (weeks).
+
+All keys must have one algorithm, the KSK's: every algorithm in the DNSKEY
+set must sign every RRset (RFC 4035 §2.2) and livesign signs the zone data
+with the ZSK alone, so a ZSK (or KSK) of another algorithm is refused and
+nothing is written. A -validity shorter than the -ttl is warned about. -out
+is replaced atomically: on any error an existing file there is left as it was.`
 
 func bundle(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bundle", "livesign bundle -ksk DIR -zsk DIR -zone ZONE -out FILE [-validity 90d] [-inception -1h] [-ttl 3600]", bundleHelp)
@@ -54,6 +61,18 @@ func bundle(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf(fs, "bundle: the signatures would expire (%s) before their inception (%s)", expiration.Format(time.RFC3339), inception.Format(time.RFC3339))
 	}
 
+	if validity < time.Duration(*ttl)*time.Second {
+		fmt.Fprintf(stderr, "livesign: warning: -validity %s is shorter than the DNSKEY TTL (-ttl %d, %s): validators cache the DNSKEY RRset for up to the TTL, "+
+			"longer than its signatures live, and answers stop validating once they expire; give a -validity of days (default 90d) or a smaller -ttl\n",
+			*validityFlag, *ttl, shortDuration(time.Duration(*ttl)*time.Second))
+	}
+	if err := needDir("bundle", "-ksk", *kskDir, "the directory with the KSK files of "+zoneName+" (K<zone>+<alg>+<tag>.key and .private)"); err != nil {
+		return err
+	}
+	if err := needDir("bundle", "-zsk", *zskDir, "the directory with the ZSK .key files of "+zoneName); err != nil {
+		return err
+	}
+
 	signers, otherKSKs, err := readKSKs(*kskDir, zoneName, t)
 	if err != nil {
 		return err
@@ -62,7 +81,18 @@ func bundle(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	keys := append(append([]*dns.DNSKEY{}, otherKSKs...), zsks...)
+	// Every key of the set must have the KSK's algorithm (RFC 4035 §2.2).
+	if err := keystore.CheckAlgorithms(zoneName, append(append(append([]*keystore.Key{}, signers...), otherKSKs...), zsks...)); err != nil {
+		return fmt.Errorf("bundle: %v", strings.TrimPrefix(err.Error(), "keystore: "))
+	}
+	var keys, zskKeys []*dns.DNSKEY
+	for _, k := range otherKSKs {
+		keys = append(keys, k.DNSKEY)
+	}
+	for _, k := range zsks {
+		keys = append(keys, k.DNSKEY)
+		zskKeys = append(zskKeys, k.DNSKEY)
+	}
 	slot, err := keystore.SignDNSKEYs(zoneName, signers, keys, uint32(*ttl), inception, expiration)
 	if err != nil {
 		return err
@@ -82,7 +112,7 @@ func bundle(args []string, stdout, stderr io.Writer) error {
 	if inception.After(t) {
 		checkAt = inception
 	}
-	if _, err := keystore.CheckSlot(&b.Slots[0], zoneName, zsks, anchor, checkAt); err != nil {
+	if _, err := keystore.CheckSlot(&b.Slots[0], zoneName, zskKeys, anchor, checkAt); err != nil {
 		return fmt.Errorf("bundle: the bundle just made does not check (a bug): %v", err)
 	}
 	if err := keystore.WriteFileAtomic(*out, text, 0o644); err != nil {
@@ -94,13 +124,25 @@ func bundle(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "  KSK %5d %-16s signed the set\n", k.Tag(), dns.AlgorithmToString[k.DNSKEY.Algorithm])
 	}
 	for _, k := range otherKSKs {
-		fmt.Fprintf(stderr, "  KSK %5d %-16s published, not active: did not sign\n", k.KeyTag(), dns.AlgorithmToString[k.Algorithm])
+		fmt.Fprintf(stderr, "  KSK %5d %-16s published, not active: did not sign\n", k.Tag(), dns.AlgorithmToString[k.DNSKEY.Algorithm])
 	}
 	for _, k := range zsks {
-		fmt.Fprintf(stderr, "  ZSK %5d %s\n", k.KeyTag(), dns.AlgorithmToString[k.Algorithm])
+		fmt.Fprintf(stderr, "  ZSK %5d %s\n", k.Tag(), dns.AlgorithmToString[k.DNSKEY.Algorithm])
 	}
 	fmt.Fprintf(stderr, "  valid from %s to %s (%s)\n", inception.Format(time.RFC3339), expiration.Format(time.RFC3339), formatDuration(validity))
 	return nil
+}
+
+// shortDuration prints d as Go does without zero minutes and seconds: 1h, 90m.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // formatDuration prints whole days as "90d", anything else as Go does.
@@ -114,7 +156,7 @@ func formatDuration(d time.Duration) string {
 // readKSKs reads the KSKs of zone in dir: the ones active at t (with their
 // private keys) sign; the ones only published at t are in the set unsigned-by.
 // ZSK files in dir are ignored, so their .private files are never read.
-func readKSKs(dir, zone string, t time.Time) (signers []*keystore.Key, published []*dns.DNSKEY, err error) {
+func readKSKs(dir, zone string, t time.Time) (signers, published []*keystore.Key, err error) {
 	pubs, err := keystore.ReadPublicKeyDir(dir, zone)
 	if err != nil {
 		return nil, nil, err
@@ -132,7 +174,7 @@ func readKSKs(dir, zone string, t time.Time) (signers []*keystore.Key, published
 			}
 			signers = append(signers, k)
 		case p.PublishedAt(t):
-			published = append(published, p.DNSKEY)
+			published = append(published, p)
 			inactive = append(inactive, fmt.Sprintf("%d (Activate %s)", p.Tag(), p.Timers.Activate.UTC().Format(time.RFC3339)))
 		default:
 			inactive = append(inactive, fmt.Sprintf("%d (Publish %s, Activate %s)", p.Tag(), p.Timers.Publish.UTC().Format(time.RFC3339), p.Timers.Activate.UTC().Format(time.RFC3339)))
@@ -142,25 +184,25 @@ func readKSKs(dir, zone string, t time.Time) (signers []*keystore.Key, published
 		if len(inactive) > 0 {
 			return nil, nil, fmt.Errorf("bundle: no KSK of %s in %s is active at %s: KSK %v: fix the key timers or wait", zone, dir, t.Format(time.RFC3339), inactive)
 		}
-		return nil, nil, fmt.Errorf("bundle: no KSK of %s in %s (K%s+*.key with flags 257 and its .private): make one with livesign keygen -ksk", zone, dir, zone)
+		return nil, nil, fmt.Errorf("bundle: no KSK of %s in %s (K%s+*.key with flags 257 and its .private)%s: make one with livesign keygen -ksk, or point -ksk at the directory that holds it", zone, dir, zone, otherZones(dir, zone))
 	}
 	return signers, published, nil
 }
 
 // readZSKs reads the ZSK public keys of zone in dir.
-func readZSKs(dir, zone string) ([]*dns.DNSKEY, error) {
+func readZSKs(dir, zone string) ([]*keystore.Key, error) {
 	pubs, err := keystore.ReadPublicKeyDir(dir, zone)
 	if err != nil {
 		return nil, err
 	}
-	var zsks []*dns.DNSKEY
+	var zsks []*keystore.Key
 	for _, p := range pubs {
 		if !p.IsKSK() {
-			zsks = append(zsks, p.DNSKEY)
+			zsks = append(zsks, p)
 		}
 	}
 	if len(zsks) == 0 {
-		return nil, fmt.Errorf("bundle: no ZSK of %s in %s (K%s+*.key with flags 256): make one with livesign keygen -zsk on the signer side and copy its .key file here", zone, dir, zone)
+		return nil, fmt.Errorf("bundle: no ZSK of %s in %s (K%s+*.key with flags 256)%s: make one with livesign keygen -zsk on the signer side and copy its .key file here", zone, dir, zone, otherZones(dir, zone))
 	}
 	return zsks, nil
 }

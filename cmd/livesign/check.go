@@ -17,13 +17,16 @@ const checkHelp = `
 Check a bundle (a single signed DNSKEY RRset, a BIND 9.20 SKR or a Knot SKR)
 against the ZSKs of -keys the way the livesign plugin loads them, at TIME
 (default now): print the slots (start, DNSKEY tags, RRSIG validity, the ZSK
-that signs), the rollover timeline of the ZSKs and the coverage (time until
-the last slot's RRSIGs expire).
+that signs), the rollover timeline of the ZSKs and the coverage: the time
+from TIME to the first instant at which the slot in force (the last one
+started) has no valid DNSKEY signature, a gap between two slots or the end
+of the last slot's RRSIGs.
 
 Exit status: 0 all good; 1 a problem the server would refuse or trip over
 (a slot that does not verify or is not valid at TIME, a ZSK whose timers
-disagree with a slot, no ZSK to sign with, coverage already over); 2 only a
-warning: the coverage is below -warn-coverage, so sign a new SKR soon.
+disagree with a slot, no ZSK to sign with, a gap between slots with no valid
+DNSKEY signature, coverage already over); 2 only a warning: the coverage is
+below -warn-coverage, so sign a new SKR soon.
 Without -keys only the bundle itself is checked.
 
 TIME is YYYYMMDDHHMMSS (UTC), RFC 3339 or +DURATION from now.`
@@ -108,8 +111,13 @@ func check(args []string, stdout, stderr io.Writer) error {
 	if len(tl.ZSKs) > 0 {
 		printTimeline(stdout, tl.ZSKs, at)
 	}
-	if err := tl.Check(at); err != nil {
+	if len(tl.ZSKs) == 0 {
+		problems = append(problems, checkBundleOnly(tl, at)...)
+	} else if err := tl.Check(at); err != nil {
 		problems = append(problems, err.Error())
+	}
+	for _, n := range tl.Notes(at) {
+		fmt.Fprintf(stdout, "note: %s\n", n)
 	}
 	if len(tl.ZSKs) > 0 {
 		if ks, err := tl.At(at); err != nil {
@@ -118,10 +126,31 @@ func check(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "signing at %s: ZSK %d\n", stamp(at), ks.Tag())
 		}
 	}
-	end := tl.End()
+	gap := tl.Bundle.FirstGap(at)
+	end := gap.Start
+	if gap.Slot > 0 && !end.After(at) {
+		if _, exp, ok := tl.Bundle.Slots[gap.Slot-1].Validity(); ok && !exp.After(at) {
+			end = exp // over already: say since when
+		}
+		if gap.Inner() {
+			gap.Start = end
+		}
+	}
 	cover := end.Sub(at)
 	fmt.Fprintf(stdout, "coverage: %s (until %s)\n", formatSpan(cover), stamp(end))
-	if cover <= 0 {
+	for g, n := gap, 0; g.Inner(); g, n = tl.Bundle.FirstGap(g.End), n+1 {
+		if n == 10 {
+			fmt.Fprintf(stdout, "gap: ... (more)\n")
+			break
+		}
+		fmt.Fprintf(stdout, "gap: %s to %s (%s) without a valid DNSKEY signature, after slot %d\n", stamp(g.Start), stamp(g.End), formatSpan(g.End.Sub(g.Start)), g.Slot)
+	}
+	switch {
+	case gap.Inner():
+		problems = append(problems, gapProblem(tl.Bundle, gap))
+	case cover <= 0 && gap.Slot == 0:
+		problems = append(problems, fmt.Sprintf("no slot of the bundle is in force at %s: its first slot starts at %s", stamp(at), stamp(tl.Bundle.Slots[0].Start)))
+	case cover <= 0:
 		problems = append(problems, fmt.Sprintf("the bundle's last signatures expired at %s: sign a new SKR (livesign plan, then sign-ksr on the KSK side) and install it", stamp(end)))
 	}
 	if len(problems) > 0 {
@@ -135,6 +164,52 @@ func check(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "OK")
 	return nil
+}
+
+// checkBundleOnly checks, without keys, the signatures of every slot in
+// force at or after at, each at the first instant it is in force (as
+// Timeline.Check does, minus the ZSK that signs then).
+func checkBundleOnly(tl *plugin.Timeline, at time.Time) []string {
+	slots := tl.Bundle.Slots
+	if len(slots) > 0 && slots[0].Start.After(at) {
+		return []string{fmt.Sprintf("%s: the bundle is not valid before %s: its first DNSKEY signature starts then", tl.Bundle.File, stamp(slots[0].Start))}
+	}
+	for i := range slots {
+		if i+1 < len(slots) && !slots[i+1].Start.After(at) {
+			continue // over
+		}
+		t := slots[i].Start
+		if t.Before(at) {
+			t = at
+		}
+		if _, err := keystore.CheckSlot(&slots[i], tl.Zone, nil, tl.Anchor, t); err != nil {
+			return []string{fmt.Sprintf("%s: slot %d (%s): %v", tl.Bundle.File, i+1, stamp(slots[i].Start), err)}
+		}
+	}
+	return nil
+}
+
+// gapProblem explains a gap between two slots of a bundle and what to do.
+func gapProblem(b *keystore.Bundle, g keystore.Gap) string {
+	what := "before the first slot"
+	if g.Slot > 0 {
+		s := &b.Slots[g.Slot-1]
+		what = fmt.Sprintf("slot %d (%s) is in force then but its DNSKEY RRSIGs are valid only %s", g.Slot, stamp(s.Start), slotValidity(s))
+	}
+	return fmt.Sprintf("the SKR has a gap from %s to %s (%s) with no valid DNSKEY signature: %s, and the next valid ones are slot %d's (start %s): "+
+		"validators would get expired DNSKEY signatures and the zone would go bogus; re-sign: with Knot's keymgr sign-ksr set the policy's rrsig-lifetime longer than the spacing of the KSR records "+
+		"(or rrsig-refresh so that keymgr re-signs in between), or make the KSR again with livesign plan -format knot and a shorter -resign; then sign it again and install the new SKR",
+		stamp(g.Start), stamp(g.End), formatSpan(g.End.Sub(g.Start)), what, g.Next, stamp(b.Slots[g.Next-1].Start))
+}
+
+// slotValidity describes when all of a slot's RRSIGs are valid, e.g.
+// "from 2026-11-23T16:52:22Z to 2026-12-07T18:22:22Z".
+func slotValidity(s *keystore.Slot) string {
+	inc, exp, ok := s.Validity()
+	if !ok {
+		return "never (no RRSIG over DNSKEY)"
+	}
+	return fmt.Sprintf("from %s to %s", stamp(inc), stamp(exp))
 }
 
 // readCheckZSKs reads the ZSKs of zone in dir; a ZSK without its private

@@ -31,6 +31,9 @@ func ds(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageErrorf(fs, "ds: %v", err)
 	}
+	if err := needFile("ds", "FILE", pos[0], "a .key file, a bundle, an SKR or a zone file that holds the KSK's DNSKEY"); err != nil {
+		return err
+	}
 	keys, err := keystore.ReadDNSKEYs(pos[0], *zone)
 	if err != nil {
 		return err

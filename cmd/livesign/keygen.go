@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/livesign/livesign/keystore"
 	"github.com/miekg/dns"
@@ -14,7 +15,10 @@ Generate a key pair for ZONE in DIR as BIND key files (K<zone>+<alg>+<tag>.key
 and .private, mode 0600) with a Created timer, and print the names of the
 files written, one per line. DIR is created (mode 0700) if missing. A key whose tag is
 already used by a key of the zone in DIR is discarded and generated again.
-Give both -ksk and -zsk to make one of each.`
+Give both -ksk and -zsk to make one of each. File names have the zone in
+lower case, as BIND's. Make the ZSKs with the KSK's -algorithm: a zone's keys
+must all have one algorithm (RFC 4035 §2.2), and keygen warns when DIR holds
+keys of the zone with another.`
 
 func keygen(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("keygen", "livesign keygen -zone ZONE (-ksk|-zsk) [-algorithm ECDSAP256SHA256] -dir DIR", keygenHelp)
@@ -44,13 +48,17 @@ func keygen(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageErrorf(fs, "keygen: %v", err)
 	}
+	if fi, err := os.Stat(*dir); err == nil && !fi.IsDir() {
+		return fmt.Errorf("keygen: -dir %s is a file, not a directory: give the directory for the key files", *dir)
+	}
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
-		return err
+		return fmt.Errorf("keygen: -dir %s: cannot create the directory: %v", *dir, unwrapPath(err))
 	}
 	existing, err := keystore.ReadPublicKeyDir(*dir, *zone)
 	if err != nil {
 		return err
 	}
+	made := append([]*keystore.Key{}, existing...)
 	used := map[uint16]bool{}
 	for _, k := range existing {
 		used[k.Tag()] = true
@@ -70,7 +78,12 @@ func keygen(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		made = append(made, k)
 		fmt.Fprintf(stdout, "%s.key\n%s.private\n", base, base)
+	}
+	// A KSK and a ZSK of different algorithms cannot serve one zone.
+	if err := keystore.CheckAlgorithms(dns.CanonicalName(*zone), made); err != nil {
+		fmt.Fprintf(stderr, "livesign: warning: %s\n", strings.TrimPrefix(err.Error(), "keystore: "))
 	}
 	return nil
 }

@@ -34,6 +34,17 @@ in Knot's (keymgr sign-ksr; Knot 3.2 reads only Unix-second header times).
 It ends with a slot at the end of the period. Running plan again with the
 same arguments changes nothing and leaves the KSR as it is.
 
+The KSR has a slot at every change of the ZSK set and, with -resign, one
+more at most every -resign in between. keymgr sign-ksr signs each KSR
+record for its policy's rrsig-lifetime (14d by default) and adds no record
+of its own unless the policy sets rrsig-refresh (or zone-max-ttl): with
+records only at the key events (about a zsk-lifetime apart) the SKR would
+have stretches with no valid DNSKEY signature. So -format knot writes a
+slot at least every 7d by default; keep -resign below the Knot policy's
+rrsig-lifetime (minus a day of safety). BIND's dnssec-ksr sign and livesign
+sign-ksr re-sign between the records by themselves: -format bind adds none
+by default. Check the SKR with livesign check, which reports such gaps.
+
 TIME is YYYYMMDDHHMMSS (UTC), RFC 3339 or +DURATION from now. Durations are
 Go durations plus d (days) and w (weeks).`
 
@@ -52,7 +63,7 @@ func planDurations(p *keystore.Policy) map[string]*time.Duration {
 }
 
 func plan(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("plan", "livesign plan -zone ZONE -keys DIR -until TIME -out FILE.ksr [-format bind|knot] [-corefile FILE] [-zsk-lifetime 30d ...] [-algorithm ECDSAP256SHA256] [-now TIME]", planHelp)
+	fs := newFlagSet("plan", "livesign plan -zone ZONE -keys DIR -until TIME -out FILE.ksr [-format bind|knot] [-corefile FILE] [-zsk-lifetime 30d ...] [-algorithm ECDSAP256SHA256] [-resign 7d] [-now TIME]", planHelp)
 	zone := fs.String("zone", "", "zone name, e.g. example.org")
 	keysDir := fs.String("keys", "", "directory of the ZSK key files (default: the Corefile's keys directive)")
 	untilFlag := fs.String("until", "", "the ZSKs must cover up to this TIME, e.g. +180d")
@@ -61,6 +72,7 @@ func plan(args []string, stdout, stderr io.Writer) error {
 	corefile := fs.String("corefile", "", "read the rollover directives from this Corefile's livesign block for ZONE")
 	algName := fs.String("algorithm", "ECDSAP256SHA256", "algorithm of new ZSKs (default: that of the existing ZSKs)")
 	nowFlag := fs.String("now", "", "plan from this TIME instead of the clock")
+	resignFlag := fs.String("resign", "", "add a KSR slot at least every DURATION between the key events, so that a KSK side that signs each record for a fixed lifetime (keymgr sign-ksr: rrsig-lifetime) leaves no gap; 0 = key events only (default: 7d with -format knot, 0 with -format bind)")
 	defaults := keystore.DefaultPolicy()
 	durFlags := map[string]*string{}
 	for name, d := range planDurations(&defaults) {
@@ -85,6 +97,15 @@ func plan(args []string, stdout, stderr io.Writer) error {
 	layout, err := keystore.ParseLayout(*format)
 	if err != nil {
 		return usageErrorf(fs, "plan: -format: %v", err)
+	}
+	resign := keystore.DefaultResign(layout)
+	if *resignFlag != "" {
+		if resign, err = keystore.ParseDuration(*resignFlag); err != nil {
+			return usageErrorf(fs, "plan: -resign: %v", err)
+		}
+		if resign != 0 && resign < time.Hour {
+			return usageErrorf(fs, "plan: -resign %s: give 0 (key events only) or at least 1h", *resignFlag)
+		}
 	}
 	start := now().UTC().Truncate(time.Second)
 	if *nowFlag != "" {
@@ -191,7 +212,7 @@ func plan(args []string, stdout, stderr io.Writer) error {
 	tw.Flush()
 	keys := keystore.Keys(applied)
 
-	ksr, err := keystore.BuildKSR(zoneName, keys, sched.Start, sched.End, pol.DNSKEYTTL, layout, start)
+	ksr, err := keystore.BuildKSRResign(zoneName, keys, sched.Start, sched.End, pol.DNSKEYTTL, layout, start, resign)
 	if err != nil {
 		return fmt.Errorf("plan: %v", err)
 	}
@@ -208,7 +229,11 @@ func plan(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "KSR %s (%s): %s layout, %d slots from %s to %s\n", *out, state, layout, len(ksr.Slots), stamp(sched.Start), stamp(sched.End))
+	every := "at the key events only"
+	if resign > 0 {
+		every = "at the key events and at least every " + formatDuration(resign)
+	}
+	fmt.Fprintf(stdout, "KSR %s (%s): %s layout, %d slots from %s to %s, %s\n", *out, state, layout, len(ksr.Slots), stamp(sched.Start), stamp(sched.End), every)
 	fmt.Fprintf(stdout, "coverage: one ZSK active at every instant from %s to %s (asked: until %s); Ipub %s, Iret %s\n",
 		stamp(start), stamp(sched.End), stamp(until), formatDuration(pol.Ipub()), formatDuration(pol.Iret()))
 	return nil

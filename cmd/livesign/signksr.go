@@ -56,6 +56,12 @@ func signKSR(args []string, stdout, stderr io.Writer) error {
 			return usageErrorf(fs, "sign-ksr: -end: %v", err)
 		}
 	}
+	if err := needFile("sign-ksr", "-ksr", *ksrFile, "the KSR file (from livesign plan, dnssec-ksr request or keymgr generate-ksr)"); err != nil {
+		return err
+	}
+	if err := needDir("sign-ksr", "-ksk", *kskDir, "the directory with the KSK files (K<zone>+<alg>+<tag>.key and .private)"); err != nil {
+		return err
+	}
 	ksr, err := keystore.ReadKSR(*ksrFile, *zone)
 	if err != nil {
 		return err
@@ -107,7 +113,7 @@ func readAllKSKs(dir, zone string) ([]*keystore.Key, error) {
 		ksks = append(ksks, k)
 	}
 	if len(ksks) == 0 {
-		return nil, fmt.Errorf("no KSK of %s in %s (K%s+*.key with flags 257 and its .private): make one with livesign keygen -ksk, or point -ksk at the directory that holds it", zone, dir, zone)
+		return nil, fmt.Errorf("no KSK of %s in %s (K%s+*.key with flags 257 and its .private)%s: make one with livesign keygen -ksk, or point -ksk at the directory that holds it", zone, dir, zone, otherZones(dir, zone))
 	}
 	return ksks, nil
 }
