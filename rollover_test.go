@@ -507,3 +507,36 @@ func TestSigTime(t *testing.T) {
 		})
 	}
 }
+
+// TestTimelineBundleTTLLonger: the bundle serves DNSKEY with TTL 3600 while
+// dnskey-ttl says 5s: validators cache the set for an hour, so the successor
+// waits for the bundle's TTL, not dnskey-ttl, and Notes says so.
+func TestTimelineBundleTTLLonger(t *testing.T) {
+	g := newGen(t, "ttl.example.")
+	a := g.key(false, keystore.Timers{Created: t0, Activate: t0, Inactive: t1})
+	b := g.key(false, keystore.Timers{Created: t1, Publish: t1, Activate: t1})
+	tl := g.timeline([]*keystore.Key{a, b},
+		g.slot(t0.AddDate(0, -1, 0), t1.AddDate(0, 0, 14), a),
+		g.slot(t1, t1.AddDate(0, 2, 0), a, b)) // gen signs with TTL 3600
+	tl.DNSKEYTTL, tl.PropagationDelay = 5*time.Second, time.Second
+	tests := []struct {
+		at   time.Time
+		want *keystore.Key
+	}{
+		{t1.Add(10 * time.Second), a}, // dnskey-ttl + propagation-delay passed, the bundle's TTL not
+		{t1.Add(time.Hour), a},
+		{t1.Add(time.Hour + time.Second), b},
+	}
+	for _, tc := range tests {
+		ks, err := tl.At(tc.at)
+		if err != nil {
+			t.Fatalf("At(%s): %v", tc.at, err)
+		}
+		if ks.ZSK != tc.want {
+			t.Errorf("At(t1+%s) signs with %d, want %d", tc.at.Sub(t1), ks.Tag(), tc.want.Tag())
+		}
+	}
+	if notes := strings.Join(tl.Notes(t1), "\n"); !strings.Contains(notes, "TTL 1h0m0s, longer than dnskey-ttl 5s") {
+		t.Errorf("notes %q do not tell about the DNSKEY TTL", notes)
+	}
+}
