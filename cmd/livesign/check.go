@@ -111,17 +111,21 @@ func check(args []string, stdout, stderr io.Writer) error {
 	if len(tl.ZSKs) > 0 {
 		printTimeline(stdout, tl.ZSKs, at)
 	}
+	checked := true
 	if len(tl.ZSKs) == 0 {
 		problems = append(problems, checkBundleOnly(tl, at)...)
 	} else if err := tl.Check(at); err != nil {
 		problems = append(problems, err.Error())
+		checked = false
 	}
 	for _, n := range tl.Notes(at) {
 		fmt.Fprintf(stdout, "note: %s\n", n)
 	}
 	if len(tl.ZSKs) > 0 {
 		if ks, err := tl.At(at); err != nil {
-			problems = append(problems, err.Error())
+			if checked { // else Check said it already
+				problems = append(problems, err.Error())
+			}
 		} else {
 			fmt.Fprintf(stdout, "signing at %s: ZSK %d\n", stamp(at), ks.Tag())
 		}
@@ -151,7 +155,11 @@ func check(args []string, stdout, stderr io.Writer) error {
 	case cover <= 0 && gap.Slot == 0:
 		problems = append(problems, fmt.Sprintf("no slot of the bundle is in force at %s: its first slot starts at %s", stamp(at), stamp(tl.Bundle.Slots[0].Start)))
 	case cover <= 0:
-		problems = append(problems, fmt.Sprintf("the bundle's last signatures expired at %s: sign a new SKR (livesign plan, then sign-ksr on the KSK side) and install it", stamp(end)))
+		if tl.Bundle.SKR {
+			problems = append(problems, fmt.Sprintf("the bundle's last signatures expired at %s: sign a new SKR (livesign plan, then sign-ksr on the KSK side) and install it", stamp(end)))
+		} else {
+			problems = append(problems, fmt.Sprintf("the bundle's signatures expired at %s: sign the DNSKEY RRset again on the KSK side (livesign bundle) and install it", stamp(end)))
+		}
 	}
 	if len(problems) > 0 {
 		for _, p := range problems[:len(problems)-1] {
@@ -160,7 +168,11 @@ func check(args []string, stdout, stderr io.Writer) error {
 		return &exitError{1, "check: " + problems[len(problems)-1]}
 	}
 	if cover < warn {
-		return &exitError{2, fmt.Sprintf("check: warning: the bundle covers only %s (until %s), less than -warn-coverage %s: run livesign plan and have the KSK side sign the KSR now, then install the new SKR", formatSpan(cover), stamp(end), formatDuration(warn))}
+		todo := "run livesign plan and have the KSK side sign the KSR now, then install the new SKR"
+		if !tl.Bundle.SKR {
+			todo = "have the KSK side sign the DNSKEY RRset again (livesign bundle) now, then install it"
+		}
+		return &exitError{2, fmt.Sprintf("check: warning: the bundle covers only %s (until %s), less than -warn-coverage %s: %s", formatSpan(cover), stamp(end), formatDuration(warn), todo)}
 	}
 	fmt.Fprintln(stdout, "OK")
 	return nil
