@@ -2,9 +2,12 @@ package livesign
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/pkg/nonwriter"
 	"github.com/coredns/coredns/request"
 	"github.com/miekg/dns"
 )
@@ -36,9 +39,13 @@ const (
 )
 
 // classify says what in is about and which name a denial is about: the end
-// of the CNAME chain that starts at the query name.
+// of the CNAME chain that starts at the query name. A query for type CNAME
+// has no chain: the CNAME at the query name is its data (RFC 1034 §3.6.2).
 func classify(in *dns.Msg, qname string, qtype uint16, zone string) (kind, string) {
-	target := chainEnd(qname, in.Answer)
+	target := qname
+	if qtype != dns.TypeCNAME {
+		target = chainEnd(qname, in.Answer)
+	}
 	switch in.Rcode {
 	case dns.RcodeNameError:
 		return nameError, target
@@ -51,8 +58,15 @@ func classify(in *dns.Msg, qname string, qtype uint16, zone string) (kind, strin
 			return positive, target
 		}
 	}
-	if len(in.Answer) == 0 && isReferral(in, referralCut(in)) && !strings.EqualFold(referralCut(in), zone) {
-		return referral, target
+	if cut := referralCut(in); cut != "" && !strings.EqualFold(cut, zone) && inZone(cut, zone) {
+		// A referral to a zone cut below the apex: asked directly for a name
+		// at or below the cut, or reached by a CNAME chain whose end lies
+		// there, in which case the answer holds the chain (RFC 1034 §4.3.2
+		// step 3b). Either way the parent is not authoritative for the
+		// chain's end and must not deny anything about it (RFC 4035 §2.3).
+		if len(in.Answer) == 0 && isReferral(in, cut) || len(in.Answer) > 0 && inZone(target, strings.ToLower(cut)) {
+			return referral, target
+		}
 	}
 	if !inZone(target, zone) {
 		return positive, target // the chain leaves the zone: the resolver goes on
@@ -88,6 +102,21 @@ func (a *answer) sign(in *dns.Msg) (*dns.Msg, error) {
 		setOPT(a.state, m, a.co)
 		return m, nil
 	}
+	if k == noData && len(answer) > 0 && !strings.EqualFold(target, a.state.Name()) {
+		// A chain that ends in an in-zone name without data: the backend
+		// resolved that name through the whole server, livesign included,
+		// which turned its NXDOMAIN into the compact NOERROR when the query
+		// has no CO. Ask the backend itself whether the name exists, so that
+		// the chain's end gets the denial a direct query gets.
+		exists, err := a.exists(target)
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			k = nameError
+		}
+	}
+	a.kind = k
 	a.expanded = a.expansion(answer, target)
 
 	var err error
@@ -105,9 +134,12 @@ func (a *answer) sign(in *dns.Msg) (*dns.Msg, error) {
 		m.Answer, err = a.synthesize(ns, target, k == nameError)
 	case k == nameError:
 		// ANY too: a name that does not exist has no RRset to answer with.
+		// The rcode of a CNAME chain is that of its last name (RFC 6604 §2):
+		// NXDOMAIN with CO, the compact NOERROR without (RFC 9824 §3.2).
 		m.Ns, err = a.deny(ns, target, []uint16{TypeNXNAME})
-		if !a.co {
-			m.Rcode = dns.RcodeSuccess
+		m.Rcode = dns.RcodeSuccess
+		if a.co {
+			m.Rcode = dns.RcodeNameError
 		}
 	case len(answer) == 0 && qtype == dns.TypeANY && target == a.state.Name():
 		// RFC 8482's HINFO where the name owns RRsets; at an empty
@@ -141,6 +173,26 @@ func (a *answer) sign(in *dns.Msg) (*dns.Msg, error) {
 	m.Extra = extra
 	setOPT(a.state, m, a.co)
 	return m, nil
+}
+
+// exists asks the next plugin, without DO, whether name exists: whether it
+// answers NOERROR (data, NODATA, an empty non-terminal, a wildcard) rather
+// than NXDOMAIN for the query's type at name.
+func (a *answer) exists(name string) (bool, error) {
+	r := new(dns.Msg)
+	r.SetQuestion(dns.Fqdn(name), a.state.QType())
+	nw := nonwriter.New(a.w)
+	rcode, err := plugin.NextOrFailure(a.l.Name(), a.l.Next, a.ctx, nw, r)
+	if nw.Msg == nil {
+		return false, fmt.Errorf("existence lookup %s %s: no reply (rcode %s, %v)", name, dns.TypeToString[a.state.QType()], dns.RcodeToString[rcode], err)
+	}
+	switch nw.Msg.Rcode {
+	case dns.RcodeSuccess:
+		return true, nil
+	case dns.RcodeNameError:
+		return false, nil
+	}
+	return false, fmt.Errorf("existence lookup %s %s: rcode %s", name, dns.TypeToString[a.state.QType()], dns.RcodeToString[nw.Msg.Rcode])
 }
 
 // expansion returns the owner the backend synthesized from a.wildcard, in

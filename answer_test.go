@@ -59,7 +59,7 @@ func TestChainEndsInDenial(t *testing.T) {
 		bitmap []uint16
 	}{
 		// cnx -> gone.example.net (NXDOMAIN) needs the file plugin's upstream,
-		// which only a running server has: see the end-to-end tests.
+		// which newTestPlugin does not set: see TestCNAMEToNonexistent.
 		{"cnodata.example.net.", dns.TypeMX, "www.example.net.", []uint16{dns.TypeA, dns.TypeAAAA}},
 	}
 	for _, tc := range tests {

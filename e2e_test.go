@@ -254,6 +254,13 @@ func e2eCases(zone string) []e2eCase {
 		{n("www"), dns.TypeANY, dns.RcodeSuccess},
 		{n("nope"), dns.TypeANY, dns.RcodeSuccess}, // compact denial, as for any other type
 		{n("ent"), dns.TypeANY, dns.RcodeSuccess},  // NODATA at an empty non-terminal
+
+		// CNAME chains: the end of cnx's chain denied as a direct query is;
+		// a query for the CNAME itself denies nothing at its target.
+		{n("gone"), dns.TypeA, dns.RcodeSuccess},
+		{n("cnx"), dns.TypeTXT, dns.RcodeSuccess},
+		{n("cnx"), dns.TypeCNAME, dns.RcodeSuccess},
+		{n("alias"), dns.TypeCNAME, dns.RcodeSuccess},
 	}
 }
 
