@@ -98,10 +98,8 @@ func zskAlgorithm(cfg Config) (uint8, error) {
 	if len(ksks) > 0 {
 		from = "the KSK in " + kskSource
 	}
-	// setup leaves ECDSAP256SHA256, the default, in cfg.Algorithm when
-	// there is no algorithm directive: only another value is known to be
-	// the operator's.
-	if explicit := cfg.Algorithm != 0 && cfg.Algorithm != dns.ECDSAP256SHA256; explicit && cfg.Algorithm != alg {
+	// cfg.Algorithm is 0 without an algorithm directive.
+	if cfg.Algorithm != 0 && cfg.Algorithm != alg {
 		if len(ksks) > 0 {
 			return 0, fmt.Errorf("algorithm %s is set but %s has %s: the ZSKs must have the KSK's algorithm (RFC 4035 §2.2); remove the algorithm directive or set it to %s",
 				algorithmName(cfg.Algorithm), from, algorithmName(alg), dns.AlgorithmToString[alg])

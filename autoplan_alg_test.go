@@ -37,13 +37,15 @@ func TestAutoPlanAlgorithm(t *testing.T) {
 		want      uint8
 		wantErr   []string
 	}{
-		{name: "P-384 KSK, no directive (the default ECDSAP256SHA256)", ksk: dns.ECDSAP384SHA384, directive: dns.ECDSAP256SHA256, want: dns.ECDSAP384SHA384},
+		{name: "P-384 KSK, no directive", ksk: dns.ECDSAP384SHA384, want: dns.ECDSAP384SHA384},
+		{name: "P-384 KSK, directive ECDSAP256SHA256", ksk: dns.ECDSAP384SHA384, directive: dns.ECDSAP256SHA256,
+			wantErr: []string{"algorithm ECDSAP256SHA256 (13) is set but the KSK in the ksk directory", "has ECDSAP384SHA384 (14)"}},
 		{name: "ED25519 KSK, directive unset", ksk: dns.ED25519, want: dns.ED25519},
 		{name: "KSK and directive agree", ksk: dns.ED25519, directive: dns.ED25519, want: dns.ED25519},
-		{name: "KSK and ZSKs agree", ksk: dns.ECDSAP384SHA384, zsks: []uint8{dns.ECDSAP384SHA384}, directive: dns.ECDSAP256SHA256, want: dns.ECDSAP384SHA384},
+		{name: "KSK and ZSKs agree", ksk: dns.ECDSAP384SHA384, zsks: []uint8{dns.ECDSAP384SHA384}, want: dns.ECDSAP384SHA384},
 		{name: "directive disagrees with the KSK", ksk: dns.ECDSAP384SHA384, directive: dns.ED25519,
 			wantErr: []string{"algorithm ED25519 (15) is set but the KSK in the ksk directory", "has ECDSAP384SHA384 (14)", "RFC 4035 §2.2", "remove the algorithm directive or set it to ECDSAP384SHA384"}},
-		{name: "ZSK disagrees with the KSK", ksk: dns.ECDSAP384SHA384, zsks: []uint8{dns.ECDSAP256SHA256}, directive: dns.ECDSAP256SHA256,
+		{name: "ZSK disagrees with the KSK", ksk: dns.ECDSAP384SHA384, zsks: []uint8{dns.ECDSAP256SHA256},
 			wantErr: []string{"has algorithm ECDSAP256SHA256 (13) but the KSK", "has ECDSAP384SHA384 (14)", "RFC 4035 §2.2", "livesign keygen -zone alg.example -zsk -algorithm ECDSAP384SHA384", "+013+"}},
 		{name: "nothing to go by, directive unset", want: dns.ECDSAP256SHA256},
 		{name: "nothing to go by, directive", directive: dns.ED25519, want: dns.ED25519},
