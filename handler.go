@@ -76,7 +76,7 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 	if err != nil {
 		return l.servFail(ctx, w, state, z, err)
 	}
-	z.responses.put(rkey, ks, m, a.kind == nameError, now)
+	z.responses.put(rkey, ks, m, a.kind == nameError, now, alignedBase(now, z.signer.Refresh).Add(z.signer.Refresh))
 	truncate(state, m)
 	w.WriteMsg(m)
 	return dns.RcodeSuccess, nil

@@ -97,8 +97,9 @@ func withoutOPT(rrs []dns.RR) []dns.RR {
 }
 
 // put keeps a copy of m, the signed answer to key under ks, unless it
-// denies a name or is an error.
-func (rc *respCache) put(key string, ks *KeySet, m *dns.Msg, nameError bool, now time.Time) {
+// denies a name or is an error, at most until window, when the signature
+// validity window changes: replicas then all serve the new window's RRSIGs.
+func (rc *respCache) put(key string, ks *KeySet, m *dns.Msg, nameError bool, now, window time.Time) {
 	if rc == nil || key == "" || nameError || m.Truncated || (m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError) || m.Len() > maxCachedSize {
 		return
 	}
@@ -110,8 +111,10 @@ func (rc *respCache) put(key string, ks *KeySet, m *dns.Msg, nameError bool, now
 			}
 		}
 	}
-	if until := ks.Until.Sub(now); until < ttl {
-		ttl = until
+	for _, until := range []time.Time{ks.Until, window} {
+		if d := until.Sub(now); d < ttl {
+			ttl = d
+		}
 	}
 	if ttl <= 0 {
 		return

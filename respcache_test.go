@@ -2,7 +2,10 @@ package livesign
 
 import (
 	"testing"
+	"time"
 
+	"github.com/coredns/coredns/plugin/test"
+	"github.com/coredns/coredns/request"
 	"github.com/miekg/dns"
 )
 
@@ -56,5 +59,35 @@ func TestResponseCache(t *testing.T) {
 	query(t, l, "www.example.net.", dns.TypeA, queryOpt{do: true})
 	if responseHitCount(z.Name) != hits {
 		t.Errorf("an answer signed under another key set came from the cache")
+	}
+}
+
+// TestResponseCacheWindow: a cached answer is not served past the end of
+// its signature validity window, so every replica moves to the new window's
+// RRSIGs at the same instant.
+func TestResponseCacheWindow(t *testing.T) {
+	rc := newRespCache(16, time.Minute)
+	ks := &KeySet{Until: testNow.Add(time.Hour)}
+	m := new(dns.Msg)
+	m.SetQuestion("www.example.net.", dns.TypeA)
+	m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: "www.example.net.", Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300}, A: []byte{192, 0, 2, 1}}}
+	r := new(dns.Msg)
+	r.SetQuestion("www.example.net.", dns.TypeA)
+	r.SetEdns0(1232, true)
+	state := request.Request{Req: r, W: &test.ResponseWriter{}}
+	window := testNow.Add(10 * time.Second)
+	rc.put("k", ks, m, false, testNow, window)
+	tests := []struct {
+		at   time.Time
+		want bool
+	}{
+		{testNow.Add(9 * time.Second), true},
+		{window, false},
+		{testNow.Add(30 * time.Second), false},
+	}
+	for _, tc := range tests {
+		if got := rc.get("k", ks, state, false, tc.at) != nil; got != tc.want {
+			t.Errorf("at window%+v: cached %v, want %v", tc.at.Sub(window), got, tc.want)
+		}
 	}
 }
