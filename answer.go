@@ -96,8 +96,8 @@ func (a *answer) sign(in *dns.Msg) (*dns.Msg, error) {
 
 	answer, ns, extra := strip(in.Answer), strip(in.Ns), strip(in.Extra)
 	k, target := classify(in, a.state.Name(), qtype, a.zone.Name)
-	a.kind = k
 	if k == other {
+		a.kind = k
 		m.Answer, m.Ns, m.Extra = answer, ns, extra
 		setOPT(a.state, m, a.co)
 		return m, nil

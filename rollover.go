@@ -339,8 +339,8 @@ func (tl *Timeline) Check(now time.Time) error {
 		if _, err := tl.checkSlot(s, at); err != nil {
 			return fmt.Errorf("%s: slot %d (%s): %w", tl.Bundle.File, i+1, s.Start.UTC().Format(time.RFC3339), err)
 		}
-		if _, err := tl.At(at); err != nil && len(tl.ZSKs) > 0 {
-			return fmt.Errorf("slot %d (%s): %w", i+1, s.Start.UTC().Format(time.RFC3339), err)
+		if _, err := tl.At(at); err != nil && len(tl.ZSKs) > 0 { // livesign check may have no keys
+			return fmt.Errorf("%s: slot %d (%s): %w", tl.Bundle.File, i+1, s.Start.UTC().Format(time.RFC3339), err)
 		}
 	}
 	return nil
@@ -372,6 +372,9 @@ func (tl *Timeline) Notes(now time.Time) []string {
 		}
 		where := fmt.Sprintf("the signed DNSKEY set of slot %d (%s)", i+1, s.Start.UTC().Format(time.RFC3339))
 		if !tl.Bundle.SKR {
+			if !hasZSK(s) {
+				continue // a KSK-only set: the server adds the published ZSKs
+			}
 			where = "the bundle's signed DNSKEY set"
 		}
 		for _, k := range tl.ZSKs {
@@ -434,7 +437,7 @@ func (tl *Timeline) slotAt(t time.Time) (int, time.Time, error) {
 // (fallback: no successor is ready); the active key that has been in the
 // set longest although not for long enough (a zone signed for the first
 // time, or a new single bundle that starts the run of every key in it;
-// ties go to the one activated last). change is the
+// ties go to the one activated first, the incumbent). change is the
 // next instant a key becomes ready, when the choice may change.
 func (tl *Timeline) signer(t time.Time, slot int, served map[keyRef]bool) (best *keystore.Key, fallback bool, change time.Time) {
 	wait := tl.wait()
@@ -474,7 +477,7 @@ func (tl *Timeline) signer(t time.Time, slot int, served map[keyRef]bool) (best 
 			// Nothing has propagated as far as the files tell (a new
 			// bundle starts the run of its keys): the key that has been
 			// in the set longest is the one validators most likely know.
-			if fresh == nil || ready.Before(freshReady) || ready.Equal(freshReady) && later(k, fresh) {
+			if fresh == nil || ready.Before(freshReady) || ready.Equal(freshReady) && later(fresh, k) {
 				fresh, freshReady = k, ready
 			}
 		}
@@ -515,6 +518,13 @@ func (tl *Timeline) inSetSince(k *keystore.Key, t time.Time, slot int) time.Time
 			break
 		}
 		first = tl.Bundle.Slots[i].Start
+	}
+	if !tl.Bundle.SKR && len(tl.Bundle.Slots) == 1 && !first.IsZero() {
+		// A single bundle's signatures start when it was signed, often
+		// backdated an hour for clock skew (livesign bundle, BIND):
+		// count its keys from an hour after, at the earliest when it
+		// was made.
+		first = first.Add(singleBundleBackdate)
 	}
 	if first.After(since) {
 		since = first
@@ -589,3 +599,7 @@ func activation(k *keystore.Key) time.Time {
 }
 
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// singleBundleBackdate is how far before its making a single signed
+// DNSKEY RRset's signatures are assumed to start.
+const singleBundleBackdate = time.Hour

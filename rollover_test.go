@@ -423,32 +423,37 @@ func TestTimelineSuccessorNotYetPropagated(t *testing.T) {
 // b (no timers) joins a over a fresh single bundle whose signatures start an
 // hour back; a, served long before, keeps signing until b's DNSKEY has been
 // served dnskey-ttl + propagation-delay, never b before.
+//
+// The bundle is signed at t1 with signatures from t1-1h (livesign bundle,
+// BIND), and b was made at t1 or, after an offline round trip, hours before.
 func TestTimelineNewSingleBundle(t *testing.T) {
-	g := newGen(t, "single.example.")
-	a := g.key(false, keystore.Timers{Created: t0.AddDate(0, -1, 0)})
-	b := g.key(false, keystore.Timers{Created: t1})
-	tl := g.timeline([]*keystore.Key{a, b}, g.slot(t1.Add(-time.Hour), t1.AddDate(0, 1, 0), a, b))
-	if err := tl.Check(t1); err != nil {
-		t.Fatalf("Check: %v", err)
-	}
-	wait := DefaultDNSKEYTTL + DefaultPropagationDelay
-	tests := []struct {
-		at   time.Time
-		want *keystore.Key
-	}{
-		{t1, a},
-		{t1.Add(4 * time.Minute), a}, // the bundle's run of a has not reached wait yet: a still goes first
-		{t1.Add(10 * time.Minute), a},
-		{t1.Add(wait - time.Second), a},
-		{t1.Add(wait), b},
-	}
-	for _, tc := range tests {
-		ks, err := tl.At(tc.at)
-		if err != nil {
-			t.Fatalf("At(%s): %v", tc.at, err)
+	for _, made := range []time.Duration{0, -3 * time.Hour} {
+		g := newGen(t, "single.example.")
+		a := g.key(false, keystore.Timers{Created: t0.AddDate(0, -1, 0)})
+		b := g.key(false, keystore.Timers{Created: t1.Add(made)})
+		tl := g.timeline([]*keystore.Key{a, b}, g.slot(t1.Add(-time.Hour), t1.AddDate(0, 1, 0), a, b))
+		if err := tl.Check(t1); err != nil {
+			t.Fatalf("Check: %v", err)
 		}
-		if ks.ZSK != tc.want {
-			t.Errorf("At(t1+%s) signs with %d, want %d", tc.at.Sub(t1), ks.Tag(), tc.want.Tag())
+		wait := DefaultDNSKEYTTL + DefaultPropagationDelay
+		tests := []struct {
+			at   time.Time
+			want *keystore.Key
+		}{
+			{t1, a},
+			{t1.Add(4 * time.Minute), a},
+			{t1.Add(10 * time.Minute), a},
+			{t1.Add(wait - time.Second), a},
+			{t1.Add(wait), b},
+		}
+		for _, tc := range tests {
+			ks, err := tl.At(tc.at)
+			if err != nil {
+				t.Fatalf("At(%s): %v", tc.at, err)
+			}
+			if ks.ZSK != tc.want {
+				t.Errorf("b made at t1%+v: At(t1+%s) signs with %d, want %d", made, tc.at.Sub(t1), ks.Tag(), tc.want.Tag())
+			}
 		}
 	}
 }

@@ -102,6 +102,18 @@ func check(args []string, stdout, stderr io.Writer) error {
 		if tl.ZSKs, problems, err = readCheckZSKs(*keysDir, tl.Zone); err != nil {
 			return err
 		}
+		// As the plugin loads them: one algorithm for all keys.
+		keys := append([]*keystore.Key{}, tl.ZSKs...)
+		for _, s := range tl.Bundle.Slots {
+			for _, k := range s.DNSKEY {
+				if k.Flags&dns.SEP != 0 {
+					keys = append(keys, &keystore.Key{DNSKEY: k})
+				}
+			}
+		}
+		if err := keystore.CheckAlgorithms(tl.Zone, keys); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	fmt.Fprintf(stdout, "zone %s, bundle %s (%s), checked at %s\n", tl.Zone, *bundleFile, bundleKind(tl.Bundle), stamp(at))
 	if tl.Anchor == nil {
