@@ -137,6 +137,9 @@ func plan(args []string, stdout, stderr io.Writer) error {
 		if v := block["keys"]; *keysDir == "" && len(v) == 1 {
 			*keysDir = v[0]
 		}
+		if v := block["algorithm"]; !set["algorithm"] && len(v) == 1 {
+			*algName, set["algorithm"] = v[0], true
+		}
 	}
 	for name, d := range durs {
 		if set[name] {
@@ -180,6 +183,9 @@ func plan(args []string, stdout, stderr io.Writer) error {
 	alg, err := keystore.ParseAlgorithm(*algName)
 	if err != nil {
 		return usageErrorf(fs, "plan: %v", err)
+	}
+	if err := keystore.CheckAlgorithms(zoneName, zsks); err != nil {
+		return fmt.Errorf("plan: %v", err)
 	}
 	if n := len(zsks); n > 0 {
 		have := zsks[n-1].DNSKEY.Algorithm
