@@ -54,21 +54,8 @@ policy:
     dnssec-policy: offline
 `)
 	run(t, dir, keymgr, "-c", conf, dns.Fqdn(knotGapZone), "generate", "ksk=yes", "algorithm=ed25519")
-	var ds string
-	for _, l := range strings.Split(run(t, dir, keymgr, "-c", conf, dns.Fqdn(knotGapZone), "ds"), "\n") {
-		if f := strings.Fields(l); len(f) == 6 && f[1] == "DS" && f[4] == "2" {
-			rr, err := dns.NewRR(l)
-			if err != nil {
-				t.Fatalf("keymgr ds: %q: %v", l, err)
-			}
-			ds = rr.String() + "\n"
-		}
-	}
-	if ds == "" {
-		t.Fatal("keymgr ds printed no SHA-256 DS")
-	}
 	anchor = filepath.Join(dir, "ksk.ds")
-	skrWrite(t, anchor, ds)
+	skrWrite(t, anchor, keymgrDS(t, keymgr, dir, conf, knotGapZone))
 	return keymgr, dir, conf, anchor
 }
 

@@ -251,20 +251,7 @@ func TestEndToEndSKRPlanKnot(t *testing.T) {
 	dir := t.TempDir()
 	conf := validators.KnotConfig(t, dir, zone)
 	run(t, dir, keymgr, "-c", conf, zone+".", "generate", "ksk=yes", "algorithm=ecdsap256sha256")
-	var anchor string
-	for _, l := range strings.Split(run(t, dir, keymgr, "-c", conf, zone+".", "ds"), "\n") {
-		if f := strings.Fields(l); len(f) == 6 && f[1] == "DS" && f[4] == "2" {
-			// keymgr prints no TTL or class; validators' anchor parser wants a TTL.
-			rr, err := dns.NewRR(l)
-			if err != nil {
-				t.Fatalf("keymgr ds: %q: %v", l, err)
-			}
-			anchor = rr.String() + "\n"
-		}
-	}
-	if anchor == "" {
-		t.Fatal("keymgr ds printed no SHA-256 DS")
-	}
+	anchor := keymgrDS(t, keymgr, dir, conf, zone)
 	run(t, dir, livesignCLI(t), "plan", "-zone", zone, "-keys", "zsk", "-until", "+90d", "-out", zone+".ksr", "-format", "knot")
 	skr := run(t, dir, keymgr, "-c", conf, zone+".", "sign-ksr", zone+".ksr")
 	if n := len(skrKnotSKRHeader.FindAllString(skr, -1)); n < 2 {
@@ -530,4 +517,25 @@ func TestEndToEndSKRHotReload(t *testing.T) {
 	if m := k.Query(t, zone+".", dns.TypeDNSKEY); !m.AuthenticatedData {
 		t.Errorf("kresd DNSKEY after the reload: no AD\n%s\n%s", m, k.LogFor(m.Id))
 	}
+}
+
+// keymgrDS returns the SHA-256 DS that keymgr prints for zone's KSK, as
+// zone-file text with a TTL: keymgr prints none, and validators' anchor
+// parser wants one.
+func keymgrDS(t *testing.T, keymgr, dir, conf, zone string) string {
+	t.Helper()
+	var ds string
+	for _, l := range strings.Split(run(t, dir, keymgr, "-c", conf, dns.Fqdn(zone), "ds"), "\n") {
+		if f := strings.Fields(l); len(f) == 6 && f[1] == "DS" && f[4] == "2" {
+			rr, err := dns.NewRR(l)
+			if err != nil {
+				t.Fatalf("keymgr ds: %q: %v", l, err)
+			}
+			ds = rr.String() + "\n"
+		}
+	}
+	if ds == "" {
+		t.Fatal("keymgr ds printed no SHA-256 DS")
+	}
+	return ds
 }

@@ -342,13 +342,7 @@ func loadTimeline(cfg Config) (*Timeline, error) {
 	// and livesign signs the zone's data with one ZSK.
 	all := append([]*keystore.Key{}, tl.KSKs...)
 	if tl.Bundle != nil {
-		for _, s := range tl.Bundle.Slots {
-			for _, k := range s.DNSKEY {
-				if k.Flags&dns.SEP != 0 {
-					all = append(all, &keystore.Key{DNSKEY: k})
-				}
-			}
-		}
+		all = append(all, tl.Bundle.KSKs()...)
 	}
 	if err := keystore.CheckAlgorithms(cfg.Zone, append(all, keys...)); err != nil {
 		return nil, fmt.Errorf("zone %s: %s: %w", cfg.Zone, tl.source(), err)

@@ -36,6 +36,20 @@ type Bundle struct {
 	Generated time.Time
 }
 
+// KSKs returns the KSKs (flag SEP) of every slot's DNSKEY set, public halves
+// only, in slot order; a KSK in several slots is listed for each.
+func (b *Bundle) KSKs() []*Key {
+	var out []*Key
+	for _, s := range b.Slots {
+		for _, k := range s.DNSKEY {
+			if k.Flags&dns.SEP != 0 {
+				out = append(out, &Key{DNSKEY: k})
+			}
+		}
+	}
+	return out
+}
+
 // ReadBundle reads and parses the bundle file at path for zone; see ParseBundle.
 func ReadBundle(path, zone string) (*Bundle, error) {
 	data, err := os.ReadFile(path)

@@ -103,15 +103,7 @@ func check(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		// As the plugin loads them: one algorithm for all keys.
-		keys := append([]*keystore.Key{}, tl.ZSKs...)
-		for _, s := range tl.Bundle.Slots {
-			for _, k := range s.DNSKEY {
-				if k.Flags&dns.SEP != 0 {
-					keys = append(keys, &keystore.Key{DNSKEY: k})
-				}
-			}
-		}
-		if err := keystore.CheckAlgorithms(tl.Zone, keys); err != nil {
+		if err := keystore.CheckAlgorithms(tl.Zone, append(tl.Bundle.KSKs(), tl.ZSKs...)); err != nil {
 			problems = append(problems, err.Error())
 		}
 	}
@@ -124,9 +116,7 @@ func check(args []string, stdout, stderr io.Writer) error {
 		printTimeline(stdout, tl.ZSKs, at)
 	}
 	checked := true
-	if len(tl.ZSKs) == 0 {
-		problems = append(problems, checkBundleOnly(tl, at)...)
-	} else if err := tl.Check(at); err != nil {
+	if err := tl.Check(at); err != nil { // without keys: each slot's signatures
 		problems = append(problems, err.Error())
 		checked = false
 	}
@@ -187,29 +177,6 @@ func check(args []string, stdout, stderr io.Writer) error {
 		return &exitError{2, fmt.Sprintf("check: warning: the bundle covers only %s (until %s), less than -warn-coverage %s: %s", formatSpan(cover), stamp(end), formatDuration(warn), todo)}
 	}
 	fmt.Fprintln(stdout, "OK")
-	return nil
-}
-
-// checkBundleOnly checks, without keys, the signatures of every slot in
-// force at or after at, each at the first instant it is in force (as
-// Timeline.Check does, minus the ZSK that signs then).
-func checkBundleOnly(tl *plugin.Timeline, at time.Time) []string {
-	slots := tl.Bundle.Slots
-	if len(slots) > 0 && slots[0].Start.After(at) {
-		return []string{fmt.Sprintf("%s: the bundle is not valid before %s: its first DNSKEY signature starts then", tl.Bundle.File, stamp(slots[0].Start))}
-	}
-	for i := range slots {
-		if i+1 < len(slots) && !slots[i+1].Start.After(at) {
-			continue // over
-		}
-		t := slots[i].Start
-		if t.Before(at) {
-			t = at
-		}
-		if _, err := keystore.CheckSlot(&slots[i], tl.Zone, nil, tl.Anchor, t); err != nil {
-			return []string{fmt.Sprintf("%s: slot %d (%s): %v", tl.Bundle.File, i+1, stamp(slots[i].Start), err)}
-		}
-	}
 	return nil
 }
 
