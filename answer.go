@@ -2,12 +2,10 @@ package livesign
 
 import (
 	"context"
-	"fmt"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/coredns/coredns/plugin"
-	"github.com/coredns/coredns/plugin/pkg/nonwriter"
 	"github.com/coredns/coredns/request"
 	"github.com/miekg/dns"
 )
@@ -21,10 +19,13 @@ type answer struct {
 	zone     *Zone
 	keys     *KeySet
 	now      time.Time
-	wildcard string // the wildcard the backend says it expanded, if any
-	expanded string // the owner that wildcard was expanded into (set by sign)
+	wildcard string // the wildcard the backend's top-level lookup says it expanded, if any
 	co       bool   // the query has CO and livesign honours it: NXDOMAIN stays NXDOMAIN
 	kind     kind   // what the backend's reply said, set by sign
+
+	ttl    uint32              // of the NSECs; 0 until negativeTTL found it
+	facts  map[string]presence // what the top-level lookup itself proved, by lower-case name
+	proofs []dns.RR            // wildcard proofs for the authority section
 }
 
 // kind is what a reply of the next plugin says, for signing.
@@ -35,30 +36,33 @@ const (
 	noData                // the chain's last name exists, the type not
 	nameError             // the chain's last name does not exist
 	referral              // a delegation below the zone
-	other                 // an error rcode: passed on unsigned
+	other                 // an error rcode, or a chain that left the zone: passed on unsigned
 )
 
 // classify says what in is about and which name a denial is about: the end
 // of the CNAME chain that starts at the query name. A query for type CNAME
 // has no chain: the CNAME at the query name is its data (RFC 1034 §3.6.2).
-func classify(in *dns.Msg, qname string, qtype uint16, zone string) (kind, string) {
-	target := qname
-	if qtype != dns.TypeCNAME {
-		target = chainEnd(qname, in.Answer)
-	}
+func classify(in *dns.Msg, chain []string, qtype uint16, zone string) (kind, string) {
+	target := chain[len(chain)-1]
 	switch in.Rcode {
 	case dns.RcodeNameError:
+		if left(chain, zone) < len(chain) {
+			return other, target // the rest of the chain is not the zone's to deny
+		}
 		return nameError, target
 	case dns.RcodeSuccess:
 	default:
 		return other, target
 	}
 	for _, rr := range in.Answer {
-		if h := rr.Header(); strings.EqualFold(h.Name, target) && (h.Rrtype == qtype || qtype == dns.TypeANY) {
+		if h := rr.Header(); equalNames(h.Name, target) && (h.Rrtype == qtype || qtype == dns.TypeANY) {
 			return positive, target
 		}
 	}
-	if cut := referralCut(in); cut != "" && !strings.EqualFold(cut, zone) && inZone(cut, zone) {
+	if left(chain, zone) < len(chain) {
+		return positive, target // the chain leaves the zone: the resolver goes on
+	}
+	if cut := referralCut(in); cut != "" && !equalNames(cut, zone) && inZone(cut, zone) {
 		// A referral to a zone cut below the apex: asked directly for a name
 		// at or below the cut, or reached by a CNAME chain whose end lies
 		// there, in which case the answer holds the chain (RFC 1034 §4.3.2
@@ -67,9 +71,6 @@ func classify(in *dns.Msg, qname string, qtype uint16, zone string) (kind, strin
 		if len(in.Answer) == 0 && isReferral(in, cut) || len(in.Answer) > 0 && inZone(target, strings.ToLower(cut)) {
 			return referral, target
 		}
-	}
-	if !inZone(target, zone) {
-		return positive, target // the chain leaves the zone: the resolver goes on
 	}
 	return noData, target
 }
@@ -92,46 +93,65 @@ func (a *answer) sign(in *dns.Msg) (*dns.Msg, error) {
 	m.MsgHdr = in.MsgHdr
 	m.Compress = true
 	m.Question = in.Question
-	qtype := a.state.QType()
+	qname, qtype := a.state.Name(), a.state.QType()
 
 	answer, ns, extra := strip(in.Answer), strip(in.Ns), strip(in.Extra)
-	k, target := classify(in, a.state.Name(), qtype, a.zone.Name)
+	chain := cnameChain(qname, qtype, answer)
+	k, target := classify(in, chain, qtype, a.zone.Name)
 	if k == other {
 		a.kind = k
 		m.Answer, m.Ns, m.Extra = answer, ns, extra
 		setOPT(a.state, m, a.co)
 		return m, nil
 	}
-	if k == noData && len(answer) > 0 && !strings.EqualFold(target, a.state.Name()) {
+	a.learn(in, answer, ns)
+	var err error
+	if a.wildcard != "" && len(chain) == 1 {
+		// The backend answered the query name from a wildcard. The file
+		// plugin does so at an empty non-terminal too, against RFC 4592;
+		// such a name gets the NODATA of the name it is.
+		p, err := a.presence(qname)
+		if err != nil {
+			return nil, err
+		}
+		if p.is == present {
+			answer, a.wildcard, k = nil, "", noData
+		}
+	}
+	if k == noData && len(chain) > 1 {
 		// A chain that ends in an in-zone name without data: the backend
 		// resolved that name through the whole server, livesign included,
 		// which turned its NXDOMAIN into the compact NOERROR when the query
 		// has no CO. Ask the backend itself whether the name exists, so that
 		// the chain's end gets the denial a direct query gets.
-		exists, err := a.exists(target)
+		p, err := a.presence(target)
 		if err != nil {
 			return nil, err
 		}
-		if !exists {
+		if p.is == absent {
 			k = nameError
 		}
 	}
+	if k == noData && equalNames(target, a.zone.Name) && keyRRs(a.keys, qtype) != nil {
+		// A chain that ends at the apex, asked for DNSKEY, CDS or CDNSKEY:
+		// the key set answers, as it does at the apex itself.
+		answer = append(answer, keyRRs(a.keys, qtype)...)
+		k = positive
+	}
 	a.kind = k
-	a.expanded = a.expansion(answer, target)
 
-	var err error
-	if m.Answer, err = a.signRRsets(answer, true); err != nil {
+	if m.Answer, err = a.signAnswer(answer, chain); err != nil {
 		return nil, err
 	}
 	switch {
 	case k == positive:
-		m.Ns, err = a.signRRsets(ns, false)
+		m.Ns, err = a.signAuthority(ns)
 	case k == referral:
 		m.Ns, err = a.signReferral(ns)
-	case len(answer) == 0 && qtype == dns.TypeNSEC && target == a.state.Name():
+	case len(answer) == 0 && qtype == dns.TypeNSEC && len(chain) == 1:
 		// The NSEC itself: data, not a denial.
 		m.Rcode = dns.RcodeSuccess
-		m.Answer, err = a.synthesize(ns, target, k == nameError)
+		m.Answer, err = a.nsecAnswer(ns, target, k == nameError)
 	case k == nameError:
 		// ANY too: a name that does not exist has no RRset to answer with.
 		// The rcode of a CNAME chain is that of its last name (RFC 6604 §2):
@@ -141,32 +161,18 @@ func (a *answer) sign(in *dns.Msg) (*dns.Msg, error) {
 		if a.co {
 			m.Rcode = dns.RcodeNameError
 		}
-	case len(answer) == 0 && qtype == dns.TypeANY && target == a.state.Name():
-		// RFC 8482's HINFO where the name owns RRsets; at an empty
-		// non-terminal a HINFO would contradict the name's own NSEC, which
-		// lists no type, so ANY gets that NSEC in a NODATA answer.
-		var types []uint16
-		if types, err = a.typesAt(target, ns); err == nil {
-			if len(types) == 0 {
-				m.Ns, err = a.deny(ns, target, nil)
-			} else {
-				m.Answer, err = a.hinfo(ns, target)
-			}
-		}
+	case len(answer) == 0 && qtype == dns.TypeANY && len(chain) == 1:
+		m.Answer, m.Ns, err = a.anyAnswer(ns, target)
 	case k == noData:
 		var types []uint16
-		if types, err = a.typesAt(target, ns); err == nil {
+		if types, err = a.denialTypes(target, ns); err == nil {
 			m.Ns, err = a.deny(ns, target, types)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	proofs, err := a.wildcardProofs(answer, ns)
-	if err != nil {
-		return nil, err
-	}
-	m.Ns = append(m.Ns, proofs...)
+	m.Ns = append(m.Ns, a.proofs...)
 	if err = a.signNSECs(m); err != nil {
 		return nil, err
 	}
@@ -175,199 +181,71 @@ func (a *answer) sign(in *dns.Msg) (*dns.Msg, error) {
 	return m, nil
 }
 
-// exists asks the next plugin, without DO, whether name exists: whether it
-// answers NOERROR (data, NODATA, an empty non-terminal, a wildcard) rather
-// than NXDOMAIN for the query's type at name.
-func (a *answer) exists(name string) (bool, error) {
-	r := new(dns.Msg)
-	r.SetQuestion(dns.Fqdn(name), a.state.QType())
-	nw := nonwriter.New(a.w)
-	rcode, err := plugin.NextOrFailure(a.l.Name(), a.l.Next, a.ctx, nw, r)
-	if nw.Msg == nil {
-		return false, fmt.Errorf("existence lookup %s %s: no reply (rcode %s, %v)", name, dns.TypeToString[a.state.QType()], dns.RcodeToString[rcode], err)
+// learn records what the top-level lookup proved by itself, so that the
+// signing gate need not ask again: a query name answered NXDOMAIN without a
+// chain does not exist.
+func (a *answer) learn(in *dns.Msg, answer, ns []dns.RR) {
+	if in.Rcode == dns.RcodeNameError && len(answer) == 0 {
+		a.facts = map[string]presence{strings.ToLower(a.state.Name()): {is: absent}}
 	}
-	switch nw.Msg.Rcode {
-	case dns.RcodeSuccess:
-		return true, nil
-	case dns.RcodeNameError:
-		return false, nil
-	}
-	return false, fmt.Errorf("existence lookup %s %s: rcode %s", name, dns.TypeToString[a.state.QType()], dns.RcodeToString[nw.Msg.Rcode])
-}
-
-// expansion returns the owner the backend synthesized from a.wildcard, in
-// lower case, or "". The file plugin names the last wildcard it used; it
-// applies to the first owner of the chain below the wildcard's parent (a
-// later owner there is a real name the wildcard's CNAME points to), or to
-// target when the wildcard gave no data of the queried type.
-func (a *answer) expansion(answer []dns.RR, target string) string {
-	if a.wildcard == "" {
-		return ""
-	}
-	parent := a.wildcard[2:]
-	owners := make([]string, 0, len(answer)+1)
-	for _, rr := range answer {
-		owners = append(owners, rr.Header().Name)
-	}
-	for _, owner := range append(owners, target) {
-		if dns.IsSubDomain(parent, owner) && !strings.EqualFold(owner, parent) && !strings.EqualFold(owner, a.wildcard) {
-			return strings.ToLower(owner)
+	if a.ttl == 0 {
+		for _, rr := range ns {
+			if soa, ok := rr.(*dns.SOA); ok && equalNames(soa.Hdr.Name, a.zone.Name) {
+				a.ttl = max(min(soa.Hdr.Ttl, soa.Minttl), 1)
+			}
 		}
 	}
-	return ""
 }
 
-// expandedFrom returns the wildcard owner was synthesized from, or "".
-func (a *answer) expandedFrom(owner string) string {
-	if a.expanded == "" || !strings.EqualFold(a.expanded, owner) {
-		return ""
+// presence returns what name is in the zone: from what the top-level lookup
+// proved, else from the backend.
+func (a *answer) presence(name string) (presence, error) {
+	if p, ok := a.facts[strings.ToLower(name)]; ok {
+		return p, nil
 	}
-	return a.wildcard
+	ttl, err := a.negativeTTL()
+	if err != nil {
+		return presence{}, err
+	}
+	return a.l.prober.Presence(a.ctx, a.w, name, ttl)
 }
 
-// signRRsets signs the in-zone RRsets of a section, except NS RRsets below
-// the apex (delegations, which the parent does not sign). In the answer
-// section an RRset synthesized from a wildcard is signed as the wildcard.
-func (a *answer) signRRsets(rrs []dns.RR, answerSection bool) ([]dns.RR, error) {
-	var out []dns.RR
-	for _, set := range rrsets(rrs) {
-		out = append(out, set...)
-		hdr := set[0].Header()
-		if !inZone(hdr.Name, a.zone.Name) || (hdr.Rrtype == dns.TypeNS && !strings.EqualFold(hdr.Name, a.zone.Name)) {
-			continue
-		}
-		wildcard := ""
-		if answerSection {
-			wildcard = a.expandedFrom(hdr.Name)
-		}
-		sig, err := a.zone.signer.Sign(a.ctx, set, wildcard, a.zone.Name, a.keys.ZSK, a.now)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sig)
-	}
-	return out, nil
-}
-
-// wildcardProofs returns, for the answer owner synthesized from a
-// wildcard, an NSEC proving that no closer match exists: it covers the next
-// closer name, the ancestor of the owner one label below the wildcard's
-// parent (RFC 4035 §5.3.4). It is signed later by signNSECs.
-func (a *answer) wildcardProofs(answer, ns []dns.RR) ([]dns.RR, error) {
-	owner, w := a.expanded, a.wildcard
-	if owner == "" {
-		return nil, nil
-	}
-	found := false
-	for _, rr := range answer {
-		found = found || strings.EqualFold(rr.Header().Name, owner)
-	}
-	if !found {
-		return nil, nil
-	}
-	ttl, err := a.negativeTTL(ns)
+// servedTypes returns the types livesign serves at name: what the backend
+// holds there, plus the keys at the apex.
+func (a *answer) servedTypes(name string) ([]uint16, error) {
+	ttl, err := a.negativeTTL()
 	if err != nil {
 		return nil, err
 	}
-	labels := dns.SplitDomainName(owner)
-	closer := dns.Fqdn(strings.Join(labels[len(labels)-dns.CountLabel(w):], "."))
-	return []dns.RR{coveringNSEC(closer, ttl)}, nil
-}
-
-// signReferral signs a referral: the NS RRset stays unsigned, a DS RRset is
-// signed, and without DS an NSEC at the cut proves the child is unsigned.
-func (a *answer) signReferral(ns []dns.RR) ([]dns.RR, error) {
-	out, err := a.signRRsets(ns, false)
+	types, err := a.l.prober.TypesAt(a.ctx, a.w, name, ttl)
 	if err != nil {
 		return nil, err
 	}
-	cut := ""
-	for _, rr := range ns {
-		switch rr.Header().Rrtype {
-		case dns.TypeDS:
-			return out, nil
-		case dns.TypeNS:
-			cut = rr.Header().Name
+	if equalNames(name, a.zone.Name) {
+		types = append(slices.Clone(types), dns.TypeDNSKEY)
+		if len(a.keys.CDS) > 0 {
+			types = append(types, dns.TypeCDS)
+		}
+		if len(a.keys.CDNSKEY) > 0 {
+			types = append(types, dns.TypeCDNSKEY)
 		}
 	}
-	if cut == "" || !inZone(cut, a.zone.Name) {
-		return out, nil
-	}
-	ttl, err := a.negativeTTL(ns)
-	if err != nil {
-		return nil, err
-	}
-	return append(out, compactNSEC(strings.ToLower(cut), ttl, []uint16{dns.TypeNS})), nil
+	return types, nil
 }
 
-// deny builds the authority section of a compact negative answer: the SOA
-// and an NSEC at name whose bitmap lists types. Signatures are added by
-// signNSECs.
-func (a *answer) deny(ns []dns.RR, name string, types []uint16) ([]dns.RR, error) {
-	out, err := a.signRRsets(ns, false)
+// denialTypes returns the bitmap of a NODATA NSEC at name: the types served
+// there (for a name a wildcard synthesizes, the wildcard's), never the
+// queried type.
+func (a *answer) denialTypes(name string, ns []dns.RR) ([]uint16, error) {
+	p, err := a.presence(name)
 	if err != nil {
 		return nil, err
 	}
-	ttl, err := a.negativeTTL(ns)
-	if err != nil {
-		return nil, err
-	}
-	return append(out, compactNSEC(strings.ToLower(name), ttl, types)), nil
-}
-
-// synthesize answers a query for type NSEC with the compact NSEC at the
-// name, signed here.
-func (a *answer) synthesize(ns []dns.RR, name string, nx bool) ([]dns.RR, error) {
-	ttl, err := a.negativeTTL(ns)
-	if err != nil {
-		return nil, err
-	}
-	name = strings.ToLower(name)
-	types := []uint16{TypeNXNAME}
-	if !nx {
-		if types, err = a.typesAt(name, ns); err != nil {
-			return nil, err
-		}
-	}
-	nsec := compactNSEC(name, ttl, types)
-	sig, err := a.zone.signer.Sign(a.ctx, []dns.RR{nsec}, "", a.zone.Name, a.keys.ZSK, a.now)
-	if err != nil {
-		return nil, err
-	}
-	return []dns.RR{nsec, sig}, nil
-}
-
-// hinfo answers a query for ANY at a name that owns RRsets with RFC 8482's
-// single synthesized HINFO (§4.2), signed here. It is an answer to ANY, not
-// an RRset of the zone: the NSEC at the name does not list HINFO, so that a
-// query for HINFO gets a NODATA that validates; a validator checks the
-// HINFO against its RRSIG alone.
-func (a *answer) hinfo(ns []dns.RR, name string) ([]dns.RR, error) {
-	ttl, err := a.negativeTTL(ns)
-	if err != nil {
-		return nil, err
-	}
-	hinfo := &dns.HINFO{Hdr: dns.RR_Header{Name: strings.ToLower(name), Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: ttl}, Cpu: "RFC8482"}
-	sig, err := a.zone.signer.Sign(a.ctx, []dns.RR{hinfo}, "", a.zone.Name, a.keys.ZSK, a.now)
-	if err != nil {
-		return nil, err
-	}
-	return []dns.RR{hinfo, sig}, nil
-}
-
-// typesAt returns the types at name for a NODATA bitmap: what the backend
-// holds there (for a wildcard expansion, what the wildcard holds), plus the
-// keys at the apex, never the queried type.
-func (a *answer) typesAt(name string, ns []dns.RR) ([]uint16, error) {
 	probe := name
-	if w := a.expandedFrom(name); w != "" {
-		probe = w
+	if p.is == synthesized {
+		probe = p.wildcard
 	}
-	ttl, err := a.negativeTTL(ns)
-	if err != nil {
-		return nil, err
-	}
-	types, err := a.l.prober.TypesAt(a.ctx, a.w, probe, ttl)
+	types, err := a.servedTypes(probe)
 	if err != nil {
 		return nil, err
 	}
@@ -377,24 +255,176 @@ func (a *answer) typesAt(name string, ns []dns.RR) ([]uint16, error) {
 			out = append(out, t)
 		}
 	}
-	if strings.EqualFold(name, a.zone.Name) {
-		out = append(out, dns.TypeDNSKEY)
-		if len(a.keys.CDS) > 0 {
-			out = append(out, dns.TypeCDS)
+	return out, nil
+}
+
+// signAnswer signs the RRsets of the answer section that origins says are
+// the zone's, and adds the wildcard proofs they need to a.proofs.
+func (a *answer) signAnswer(rrs []dns.RR, chain []string) ([]dns.RR, error) {
+	sets := rrsets(rrs)
+	origins, err := a.origins(sets, chain)
+	if err != nil {
+		return nil, err
+	}
+	var out []dns.RR
+	for i, set := range sets {
+		out = append(out, set...)
+		o := origins[i]
+		if !o.sign {
+			continue
 		}
-		if len(a.keys.CDNSKEY) > 0 {
-			out = append(out, dns.TypeCDNSKEY)
+		sig, err := a.zone.signer.Sign(a.ctx, set, o.wildcard, a.zone.Name, a.keys.ZSK, a.now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sig)
+		if o.wildcard != "" {
+			if err := a.addProof(set[0].Header().Name, o.wildcard); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil
 }
 
-// signNSECs signs the NSEC records livesign made for the authority section.
+// signAuthority signs the authority section of a positive answer: the
+// zone's own SOA and NS at the apex. Anything else there is not the zone's
+// to sign.
+func (a *answer) signAuthority(rrs []dns.RR) ([]dns.RR, error) {
+	var out []dns.RR
+	for _, set := range rrsets(rrs) {
+		out = append(out, set...)
+		h := set[0].Header()
+		if !equalNames(h.Name, a.zone.Name) || (h.Rrtype != dns.TypeNS && h.Rrtype != dns.TypeSOA) {
+			continue
+		}
+		sig, err := a.zone.signer.Sign(a.ctx, set, "", a.zone.Name, a.keys.ZSK, a.now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sig)
+	}
+	return out, nil
+}
+
+// addProof adds the NSEC proving that no closer match than wildcard exists
+// for owner: it covers the next closer name, the ancestor of owner one
+// label below the wildcard's parent (RFC 4035 §5.3.4). It is signed, after
+// the gate, by signNSECs.
+func (a *answer) addProof(owner, wildcard string) error {
+	o, ok1 := parseName(owner)
+	w, ok2 := parseName(wildcard)
+	if !ok1 || !ok2 || len(o) < len(w) {
+		return &untrue{nsec: "wildcard proof for " + owner, reason: "no next closer name below " + wildcard}
+	}
+	closer := o[len(o)-len(w):]
+	ttl, err := a.negativeTTL()
+	if err != nil {
+		return err
+	}
+	var types []uint16
+	if pred, ok := dnsLimits.predecessor(closer); ok && len(pred) < len(closer) {
+		// closer is \000.parent: the parent, which exists, owns the NSEC.
+		if types, err = a.servedTypes(pred.String()); err != nil {
+			return err
+		}
+	}
+	nsec, ok := coveringNSEC(closer, ttl, types)
+	if !ok {
+		return &untrue{nsec: "wildcard proof for " + owner, reason: "no name around " + closer.String()}
+	}
+	for _, rr := range a.proofs {
+		if dns.IsDuplicate(rr, nsec) {
+			return nil
+		}
+	}
+	a.proofs = append(a.proofs, nsec)
+	return nil
+}
+
+// signReferral signs a referral: the NS RRset stays unsigned, a DS RRset is
+// signed, and without DS an NSEC at the cut proves the child is unsigned.
+func (a *answer) signReferral(ns []dns.RR) ([]dns.RR, error) {
+	cut := referralCut(&dns.Msg{Ns: ns})
+	var out []dns.RR
+	hasDS := false
+	for _, set := range rrsets(ns) {
+		out = append(out, set...)
+		h := set[0].Header()
+		if h.Rrtype != dns.TypeDS || !equalNames(h.Name, cut) || !inZone(cut, a.zone.Name) {
+			continue
+		}
+		hasDS = true
+		sig, err := a.zone.signer.Sign(a.ctx, set, "", a.zone.Name, a.keys.ZSK, a.now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sig)
+	}
+	if hasDS || cut == "" || !inZone(cut, a.zone.Name) {
+		return out, nil
+	}
+	types, err := a.servedTypes(cut)
+	if err != nil {
+		return nil, err
+	}
+	ttl, err := a.negativeTTL()
+	if err != nil {
+		return nil, err
+	}
+	return append(out, compactNSEC(cut, a.zone.Name, ttl, types)), nil
+}
+
+// deny builds the authority section of a compact negative answer: the
+// zone's SOA and an NSEC at name whose bitmap lists types. Signatures are
+// added by signNSECs.
+func (a *answer) deny(ns []dns.RR, name string, types []uint16) ([]dns.RR, error) {
+	out, err := a.signAuthority(ns)
+	if err != nil {
+		return nil, err
+	}
+	ttl, err := a.negativeTTL()
+	if err != nil {
+		return nil, err
+	}
+	return append(out, compactNSEC(name, a.zone.Name, ttl, types)), nil
+}
+
+// nsecAnswer answers a query for type NSEC with the compact NSEC at the
+// name, checked by the gate and signed here.
+func (a *answer) nsecAnswer(ns []dns.RR, name string, nx bool) ([]dns.RR, error) {
+	types := []uint16{TypeNXNAME}
+	if !nx {
+		var err error
+		if types, err = a.denialTypes(name, ns); err != nil {
+			return nil, err
+		}
+	}
+	ttl, err := a.negativeTTL()
+	if err != nil {
+		return nil, err
+	}
+	nsec := compactNSEC(name, a.zone.Name, ttl, types)
+	if err := a.checkNSEC(nsec); err != nil {
+		return nil, err
+	}
+	sig, err := a.zone.signer.Sign(a.ctx, []dns.RR{nsec}, "", a.zone.Name, a.keys.ZSK, a.now)
+	if err != nil {
+		return nil, err
+	}
+	return []dns.RR{nsec, sig}, nil
+}
+
+// signNSECs signs the NSEC records livesign made for the authority
+// section, each after the signing gate let it pass.
 func (a *answer) signNSECs(m *dns.Msg) error {
 	var out []dns.RR
 	for _, rr := range m.Ns {
 		out = append(out, rr)
 		if nsec, ok := rr.(*dns.NSEC); ok {
+			if err := a.checkNSEC(nsec); err != nil {
+				return err
+			}
 			sig, err := a.zone.signer.Sign(a.ctx, []dns.RR{nsec}, "", a.zone.Name, a.keys.ZSK, a.now)
 			if err != nil {
 				return err
@@ -407,18 +437,18 @@ func (a *answer) signNSECs(m *dns.Msg) error {
 }
 
 // negativeTTL is the TTL of every NSEC livesign makes: min(SOA TTL, SOA
-// minimum) (RFC 9077), from the SOA in ns or else the zone's own.
-func (a *answer) negativeTTL(ns []dns.RR) (uint32, error) {
-	for _, rr := range ns {
-		if soa, ok := rr.(*dns.SOA); ok {
-			return min(soa.Hdr.Ttl, soa.Minttl), nil
-		}
+// minimum) (RFC 9077), from the SOA in the backend's reply or else the
+// zone's own. It also bounds how long the prober keeps what it learns.
+func (a *answer) negativeTTL() (uint32, error) {
+	if a.ttl != 0 {
+		return a.ttl, nil
 	}
 	soa, err := a.l.prober.SOA(a.ctx, a.w, a.zone.Name)
 	if err != nil {
 		return 0, err
 	}
-	return min(soa.Hdr.Ttl, soa.Minttl), nil
+	a.ttl = max(min(soa.Hdr.Ttl, soa.Minttl), 1)
+	return a.ttl, nil
 }
 
 // inZone tells whether name is zone or below it (zone is lower case and
@@ -442,23 +472,39 @@ func inZone(name, zone string) bool {
 	return bs%2 == 0
 }
 
-// chainEnd follows the CNAME chain from qname through the answer and
-// returns the name the final answer is about.
-func chainEnd(qname string, answer []dns.RR) string {
-	name := qname
-	for range len(answer) {
+// cnameChain returns the names of the CNAME chain in answer that starts at
+// qname: qname, its CNAME's target, and so on, each name once. A query for
+// type CNAME has no chain: the CNAME at the query name is its data (RFC 1034
+// §3.6.2).
+func cnameChain(qname string, qtype uint16, answer []dns.RR) []string {
+	chain := []string{qname}
+	if qtype == dns.TypeCNAME {
+		return chain
+	}
+	for name := qname; ; {
 		moved := false
 		for _, rr := range answer {
-			if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Hdr.Name, name) {
+			if c, ok := rr.(*dns.CNAME); ok && equalNames(c.Hdr.Name, name) {
 				name, moved = c.Target, true
 				break
 			}
 		}
-		if !moved {
-			break
+		if !moved || slices.ContainsFunc(chain, func(s string) bool { return equalNames(s, name) }) {
+			return chain
+		}
+		chain = append(chain, name)
+	}
+}
+
+// left returns the index of the first name of chain outside zone, or
+// len(chain).
+func left(chain []string, zone string) int {
+	for i, n := range chain {
+		if !inZone(n, zone) {
+			return i
 		}
 	}
-	return name
+	return len(chain)
 }
 
 // rrsets groups rrs into RRsets (same owner, type, class), in order of
@@ -470,7 +516,7 @@ func rrsets(rrs []dns.RR) [][]dns.RR {
 		i := len(sets) - 1
 		for ; i >= 0; i-- {
 			s := sets[i][0].Header()
-			if s.Rrtype == h.Rrtype && s.Class == h.Class && strings.EqualFold(s.Name, h.Name) {
+			if s.Rrtype == h.Rrtype && s.Class == h.Class && equalNames(s.Name, h.Name) {
 				break
 			}
 		}

@@ -32,7 +32,7 @@ func TestCacheMemoryUnderFlood(t *testing.T) {
 	}{
 		{"NSEC", maxBytesPerDenial,
 			func(i int) []dns.RR {
-				return []dns.RR{compactNSEC(fmt.Sprintf("fl-%016x.example.net.", i), 3600, []uint16{TypeNXNAME})}
+				return []dns.RR{compactNSEC(fmt.Sprintf("fl-%016x.example.net.", i), "example.net.", 3600, []uint16{TypeNXNAME})}
 			},
 			func(s *Signer) int { return s.denials.Len() }, 1024},
 		{"A", maxBytesPerRRsetRR,

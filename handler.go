@@ -2,6 +2,7 @@ package livesign
 
 import (
 	"context"
+	"errors"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metadata"
@@ -17,8 +18,13 @@ import (
 // DO the answer passes through untouched.
 func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	state := request.Request{W: w, Req: r}
+	if r.Opcode != dns.OpcodeQuery || len(r.Question) != 1 || state.QClass() != dns.ClassINET {
+		// NOTIFY, UPDATE and the like are not questions about the zone's
+		// data, and the zone is of class IN: nothing to sign.
+		return plugin.NextOrFailure(l.Name(), l.Next, ctx, w, r)
+	}
 	z := l.zone(state.Name())
-	if z == nil || len(r.Question) != 1 {
+	if z == nil {
 		return plugin.NextOrFailure(l.Name(), l.Next, ctx, w, r)
 	}
 	switch state.QType() {
@@ -26,6 +32,8 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 		return l.refuse(w, state, dns.RcodeFormatError, 0, "")
 	case dns.TypeRRSIG:
 		return l.refuse(w, state, dns.RcodeRefused, dns.ExtendedErrorCodeNotSupported, "livesign: RRSIG queries are not answered; ask for the type you want")
+	case dns.TypeAXFR, dns.TypeIXFR:
+		return plugin.NextOrFailure(l.Name(), l.Next, ctx, w, r) // zone transfers are the transfer plugin's
 	}
 
 	now := l.now()
@@ -55,24 +63,19 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 		return dns.RcodeSuccess, nil
 	}
 
-	// The file plugin names the wildcard it expanded in metadata; give it
-	// somewhere to write when the metadata plugin is not in the chain.
-	bctx := ctx
-	if metadata.ValueFuncs(ctx) == nil {
-		bctx = metadata.ContextWithMetadata(ctx)
-	}
+	bctx := ownMetadata(ctx)
 	nw := nonwriter.New(w)
 	rcode, err := plugin.NextOrFailure(l.Name(), l.Next, bctx, nw, r)
 	if nw.Msg == nil {
 		return rcode, err
 	}
-	wildcard := ""
-	if f := metadata.ValueFunc(bctx, "zone/wildcard"); f != nil {
-		wildcard = dns.Fqdn(f())
-	}
 
-	a := &answer{l: l, ctx: ctx, w: w, state: state, zone: z, keys: ks, now: now, wildcard: wildcard, co: co}
+	a := &answer{l: l, ctx: ctx, w: w, state: state, zone: z, keys: ks, now: now, wildcard: wildcardOf(bctx), co: co}
 	m, err := a.sign(nw.Msg)
+	var lie *untrue
+	if errors.As(err, &lie) {
+		return l.refuseUntrue(ctx, w, state, z, lie)
+	}
 	if err != nil {
 		return l.servFail(ctx, w, state, z, err)
 	}
@@ -139,6 +142,28 @@ func (l *Livesign) servFail(ctx context.Context, w dns.ResponseWriter, state req
 	z.logFailure(l.now(), "zone %s: %s %s: answering SERVFAIL: %v", z.Name, state.Name(), state.Type(), err)
 	signingFailures.WithLabelValues(metrics.WithServer(ctx), z.Name).Inc()
 	return l.refuse(w, state, dns.RcodeServerFailure, dns.ExtendedErrorCodeOther, "livesign: cannot sign this answer now; see the server log")
+}
+
+// ownMetadata returns ctx with a metadata map of its own for the backend's
+// top-level lookup: the file plugin names the wildcard it expanded there,
+// and what lookups elsewhere (a previous livesign, another zone) wrote must
+// not pass for it. The values other plugins set before are kept.
+func ownMetadata(ctx context.Context) context.Context {
+	own := metadata.ContextWithMetadata(ctx)
+	for label, f := range metadata.ValueFuncs(ctx) {
+		if label != "zone/wildcard" {
+			metadata.SetValueFunc(own, label, f)
+		}
+	}
+	return own
+}
+
+// refuseUntrue answers SERVFAIL, with an Extended DNS Error, when the signing
+// gate refused to sign what the answer needed: no true proof could be built.
+func (l *Livesign) refuseUntrue(ctx context.Context, w dns.ResponseWriter, state request.Request, z *Zone, lie *untrue) (int, error) {
+	z.logFailure(l.now(), "zone %s: %s %s: answering SERVFAIL: %v", z.Name, state.Name(), state.Type(), lie)
+	gateRefusals.WithLabelValues(metrics.WithServer(ctx), z.Name).Inc()
+	return l.refuse(w, state, dns.RcodeServerFailure, dns.ExtendedErrorCodeOther, "livesign: no answer that is true of the zone can be signed for this query; see the server log")
 }
 
 // refuse answers with rcode and, when the query has EDNS and code is not

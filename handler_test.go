@@ -20,7 +20,7 @@ var testNow = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
 // copyKeys copies a fixture key directory into a temp dir with the modes
 // livesign demands (git keeps none).
-func copyKeys(t *testing.T, src string) string {
+func copyKeys(t testing.TB, src string) string {
 	t.Helper()
 	dst := t.TempDir()
 	entries, err := os.ReadDir(src)
@@ -240,14 +240,6 @@ func TestServeSigned(t *testing.T) {
 			}
 		})
 	}
-}
-
-func typeNames(ts []uint16) []string {
-	var out []string
-	for _, t := range ts {
-		out = append(out, dns.Type(t).String())
-	}
-	return out
 }
 
 func TestWildcardAnswer(t *testing.T) {

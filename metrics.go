@@ -47,6 +47,15 @@ var (
 		Help:      "Counter of DO queries answered SERVFAIL because livesign could not sign.",
 	}, []string{"server", "zone"})
 
+	// gateRefusals counts queries answered SERVFAIL because the signing gate
+	// refused an NSEC or RRset that is not true of the zone.
+	gateRefusals = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "gate_refusals_total",
+		Help:      "Counter of DO queries answered SERVFAIL because what the answer needed was not true of the zone, so the ZSK did not sign it.",
+	}, []string{"server", "zone"})
+
 	// activeZSK is the key tag of the ZSK that signs now.
 	activeZSK = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,

@@ -89,6 +89,7 @@ func (s *Signer) Sign(ctx context.Context, rrset []dns.RR, wildcard, zone string
 	if wildcard != "" {
 		signAs = wildcard
 	}
+	signAs = signingName(signAs)
 	incep, expir := s.Window(now)
 	id := s.identity(zsk)
 	buf := keyBufs.Get().(*[]byte)
@@ -160,6 +161,23 @@ func (s *Signer) Sign(ctx context.Context, rrset []dns.RR, wildcard, zone string
 		}
 		// Another caller's context ended while it signed for us: go again.
 	}
+}
+
+// signingName returns owner written so that miekg/dns's RRSIG.Sign, which
+// takes any owner starting with '*' for a wildcard, counts its labels right
+// (RFC 4034 §3.1.3): a first label that starts with '*' but is longer is
+// written \042..., and a first label that is the single octet '*' written
+// \042 becomes "*".
+func signingName(owner string) string {
+	switch {
+	case strings.HasPrefix(owner, "*.") || owner == "*":
+		return owner
+	case strings.HasPrefix(owner, "*"):
+		return `\042` + owner[1:]
+	case strings.HasPrefix(owner, `\042.`):
+		return "*" + owner[4:]
+	}
+	return owner
 }
 
 // acquire takes a signing slot, waiting at most Wait and no longer than
