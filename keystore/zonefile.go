@@ -57,7 +57,7 @@ func parseRRs(data []byte, file, origin string, defTTL uint32) ([]lineRR, error)
 		next = lc.lines
 	}
 	if err := zp.Err(); err != nil {
-		return nil, fmt.Errorf("keystore: %v", err)
+		return nil, fmt.Errorf("keystore: %w", err)
 	}
 	return out, nil
 }
