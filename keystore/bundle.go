@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -50,11 +49,13 @@ func (b *Bundle) KSKs() []*Key {
 	return out
 }
 
-// ReadBundle reads and parses the bundle file at path for zone; see ParseBundle.
+// ReadBundle reads and parses the bundle file at path for zone; see
+// ParseBundle. The file is read with ReadRegularFile, at most
+// MaxBundleFileSize bytes.
 func ReadBundle(path, zone string) (*Bundle, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadRegularFile(path, MaxBundleFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("keystore: %v", err)
+		return nil, err
 	}
 	return parseBundle(data, path, zone)
 }
@@ -73,7 +74,7 @@ func ReadBundle(path, zone string) (*Bundle, error) {
 func ParseBundle(r io.Reader, file, zone string) (*Bundle, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("keystore: %s: %v", file, err)
+		return nil, fmt.Errorf("keystore: %s: %w", file, err)
 	}
 	return parseBundle(data, file, zone)
 }
@@ -153,7 +154,7 @@ func parseBundle(data []byte, file, zone string) (*Bundle, error) {
 		}
 	}
 	if err := s.complete(); err != nil {
-		return nil, fmt.Errorf("keystore: %s: %v", file, err)
+		return nil, fmt.Errorf("keystore: %s: %w", file, err)
 	}
 	return &Bundle{File: file, Slots: []Slot{s}}, nil
 }
