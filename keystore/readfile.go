@@ -110,6 +110,8 @@ func tooLarge(path string, limit int64) error {
 // pipe (FIFO)").
 func describeMode(mode fs.FileMode) string {
 	switch {
+	case mode.IsRegular():
+		return "a regular file"
 	case mode.IsDir():
 		return "a directory"
 	case mode&fs.ModeNamedPipe != 0:
