@@ -40,7 +40,9 @@ func (c *lineCounter) Read(p []byte) (int, error) {
 // parseRRs parses zone-file text with dns.NewZoneParser (so $ORIGIN, $TTL,
 // relative names and parenthesised multi-line records work) and returns each
 // record with the line it starts on. Records without a TTL get defTTL.
-// $INCLUDE is not allowed. Errors name the file and the line.
+// $INCLUDE is not allowed. A record whose RDATA cannot be encoded (a key
+// that is not base64, a digest that is not hex) is refused. Errors name the
+// file and the line.
 func parseRRs(data []byte, file, origin string, defTTL uint32) ([]lineRR, error) {
 	lines := strings.Split(string(data), "\n")
 	lc := &lineCounter{r: bytes.NewReader(data)}
@@ -52,6 +54,11 @@ func parseRRs(data []byte, file, origin string, defTTL uint32) ([]lineRR, error)
 		start := next
 		for start < len(lines) && skippable(lines[start]) {
 			start++
+		}
+		// The zone parser takes some RDATA it cannot encode (a DNSKEY
+		// key or DS digest that is not base64 or hex): refuse it here.
+		if _, err := dns.PackRR(rr, make([]byte, dns.Len(rr)+512), 0, nil, false); err != nil {
+			return nil, fmt.Errorf("keystore: %s:%d: invalid %s record: %w", file, start+1, dns.TypeToString[rr.Header().Rrtype], err)
 		}
 		out = append(out, lineRR{RR: rr, Line: start + 1})
 		next = lc.lines
