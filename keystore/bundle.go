@@ -159,10 +159,19 @@ func parseBundle(data []byte, file, zone string) (*Bundle, error) {
 	return &Bundle{File: file, Slots: []Slot{s}}, nil
 }
 
+// MaxSlotRecords is the most records one bundle, SKR or KSR slot may hold
+// (DNSKEY, CDNSKEY, CDS and RRSIG together). Real slots hold a dozen at
+// most; the bound keeps the duplicate checks, quadratic in the records of a
+// slot, fast on any file within MaxBundleFileSize.
+const MaxSlotRecords = 1000
+
 // add puts one parsed record into the slot, refusing records a bundle must not hold.
 func (s *Slot) add(r lineRR, file, zone string) error {
 	h := r.RR.Header()
 	where := fmt.Sprintf("keystore: %s:%d", file, r.Line)
+	if len(s.DNSKEY)+len(s.CDNSKEY)+len(s.CDS)+len(s.RRSIGs) >= MaxSlotRecords {
+		return fmt.Errorf("%s: more than %d records in one slot: not a DNSKEY RRset and its signatures", where, MaxSlotRecords)
+	}
 	if !strings.EqualFold(dns.Fqdn(h.Name), zone) {
 		return fmt.Errorf("%s: %s record for %s, not the zone apex %s: a bundle holds only the apex DNSKEY, CDNSKEY, CDS and RRSIG records of %s", where, dns.TypeToString[h.Rrtype], h.Name, zone, zone)
 	}

@@ -447,3 +447,51 @@ func TestKubernetesSecretKeys(t *testing.T) {
 		errorNames(t, err, "directory "+dst, "mode 1777", "sticky bit")
 	})
 }
+
+// TestParseBounds: a $GENERATE line (65536 records each) and a slot with
+// more than MaxSlotRecords records are refused at once instead of taking
+// minutes in the duplicate checks.
+func TestParseBounds(t *testing.T) {
+	zsk := "example.net. 3600 IN DNSKEY 256 3 13 au7oetIteIrGnFN5hPqMSKazIeyBamugpaRcVfo0vNs3hHM/YgBv7GbApSP4XL8UUrpwTVN0+liT2zqiVBf8Pw=="
+	var many strings.Builder
+	for i := 0; i <= MaxSlotRecords; i++ {
+		fmt.Fprintf(&many, "example.net. %d IN CDS %d 13 2 0A0B0C0D0E0F00112233445566778899AABBCCDDEEFF00112233445566778899\n", i, i)
+	}
+	var manyKeys strings.Builder
+	for i := 0; i <= MaxSlotRecords; i++ {
+		fmt.Fprintf(&manyKeys, "example.net. 3600 IN DNSKEY 256 3 13 %s\n", strings.Repeat(string(rune('A'+i%26)), 84)+fmt.Sprintf("%04d", i))
+	}
+	tests := []struct {
+		name, text string
+		parse      func(data string) error
+		want       []string
+	}{
+		{"$GENERATE in a bundle", "$GENERATE 1-65535 example.net. 3600 IN DNSKEY 256 3 13 AAAA$\n",
+			func(d string) error {
+				_, err := ParseBundle(strings.NewReader(d), "b.zone", "example.net.")
+				return err
+			},
+			[]string{"b.zone:1", "$GENERATE is not allowed"}},
+		{"$generate in a KSR", ";; KeySigningRequest 1.0 20261101000000\n  $generate 1-10 x TXT y\n;; KeySigningRequest 1.0 generated at x\n",
+			func(d string) error { _, err := ParseKSR(strings.NewReader(d), "k.ksr", "example.net."); return err },
+			[]string{"k.ksr:2", "$GENERATE is not allowed"}},
+		{"too many records in a bundle slot", zsk + "\n" + many.String(),
+			func(d string) error {
+				_, err := ParseBundle(strings.NewReader(d), "b.zone", "example.net.")
+				return err
+			},
+			[]string{"b.zone:", "more than 1000 records in one slot"}},
+		{"too many keys in a KSR slot", ";; KeySigningRequest 1.0 20261101000000\n" + manyKeys.String() + ";; KeySigningRequest 1.0 generated at x\n",
+			func(d string) error { _, err := ParseKSR(strings.NewReader(d), "k.ksr", "example.net."); return err },
+			[]string{"k.ksr:", "more than 1000 DNSKEY records"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			errorNames(t, tc.parse(tc.text), tc.want...)
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %s", d)
+			}
+		})
+	}
+}

@@ -133,6 +133,9 @@ func parseKSR(data []byte, file, zone string) (*KSR, error) {
 		key := r.RR.(*dns.DNSKEY)
 		key.Hdr.Name = k.Zone
 		s := &k.Slots[cur]
+		if len(s.DNSKEY) >= MaxSlotRecords {
+			return nil, fmt.Errorf("%s: more than %d DNSKEY records in the slot at %s (line %d): not a ZSK set", where, MaxSlotRecords, s.Start.Format(time.RFC3339), s.Line)
+		}
 		if hasDuplicate(s.DNSKEY, key) {
 			return nil, fmt.Errorf("%s: DNSKEY %d appears twice in the slot at %s (line %d)", where, key.KeyTag(), s.Start.Format(time.RFC3339), s.Line)
 		}
