@@ -20,7 +20,8 @@ build:
 	$(GO) build -o $(BIN)/coredns ./cmd/coredns
 	$(GO) build -o $(BIN)/livesign ./cmd/livesign
 
-# Installs the validators (unbound, delv, ...) when missing, then vet, format check, race tests.
+# Installs the validators (unbound, delv, ...) when missing, then vet, format check, race tests,
+# then every fuzz target for FUZZTIME (default 30s) each (scripts/fuzz.sh).
 test:
 	scripts/install-test-tools.sh
 	$(GO) vet ./...
@@ -29,6 +30,7 @@ test:
 		echo "gofmt needed on:"; echo "$$unformatted"; exit 1; \
 	fi
 	$(GO) test -race -count=1 -timeout 30m ./...
+	GO=$(GO) scripts/fuzz.sh
 	cd deploy && $(GO) test -count=1 -timeout 5m ./...
 
 # Upstream CoreDNS (the version in go.mod, from the Go module cache) with

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/livesign/livesign/keystore"
@@ -19,7 +18,7 @@ func autoPlanKeys(cfg Config, now time.Time) (*keystore.Schedule, []keystore.App
 	if err := os.MkdirAll(cfg.Keys, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("zone %s: auto-plan: %v", cfg.Zone, err)
 	}
-	if err := syscall.Access(cfg.Keys, 2 /* W_OK */); err != nil {
+	if !keystore.DirWritable(cfg.Keys) {
 		return nil, nil, errReadOnly
 	}
 	alg, err := zskAlgorithm(cfg)

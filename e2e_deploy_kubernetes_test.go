@@ -14,6 +14,7 @@ import (
 	"github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
 
+	"github.com/livesign/livesign/internal/kubeletsim"
 	"github.com/livesign/livesign/internal/validators"
 )
 
@@ -55,36 +56,28 @@ func configMapData(t *testing.T, path string) map[string]string {
 	return data
 }
 
-// kubeletSecretDir lays out the ZSK files of src in dst as the kubelet mounts a Secret volume:
-// the files in a timestamped directory, a ..data symlink to it, and one symlink per file
-// through ..data (the names the Deployment's items give). mode is the files' mode.
-func kubeletSecretDir(t *testing.T, src, dst string, mode os.FileMode) {
+// kubeletSecretDir lays out the ZSK files of src in dst as the kubelet mounts a Secret volume
+// (internal/kubeletsim): the files in a root-owned 0755 timestamped directory, a ..data symlink
+// to it, one symlink per file through ..data (the names the Deployment's items give), the mount
+// point with tmpfs's mode 1777 (3777 with fsGroup) and the whole bind-mounted read-only, as the
+// kubelet always mounts a Secret into the container. livesign must accept that directory,
+// world-writable as its mode looks, because it cannot be written. Where the read-only mount
+// cannot be made (not root), the mount point is 0755 instead.
+func kubeletSecretDir(t *testing.T, src, dst string, s kubeletsim.Secret) {
 	t.Helper()
-	ts := "..2026_11_23_12_00_00.123456789"
-	if err := os.MkdirAll(filepath.Join(dst, ts), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	files, _ := filepath.Glob(filepath.Join(src, "K*"))
-	if len(files) == 0 {
+	paths, _ := filepath.Glob(filepath.Join(src, "K*"))
+	if len(paths) == 0 {
 		t.Fatalf("no key files in %s", src)
 	}
-	for _, f := range files {
+	files := map[string][]byte{}
+	for _, f := range paths {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		name := filepath.Base(f)
-		if err := os.WriteFile(filepath.Join(dst, ts, name), b, mode); err != nil {
-			t.Fatal(err)
-		}
-		os.Chmod(filepath.Join(dst, ts, name), mode)
-		if err := os.Symlink(filepath.Join("..data", name), filepath.Join(dst, name)); err != nil {
-			t.Fatal(err)
-		}
+		files[filepath.Base(f)] = b
 	}
-	if err := os.Symlink(ts, filepath.Join(dst, "..data")); err != nil {
-		t.Fatal(err)
-	}
+	kubeletsim.SecretDir(t, dst, files, s)
 }
 
 // TestDeployKubernetesCorefile runs the Corefile of deploy/kubernetes/configmap.yaml, with its
@@ -114,8 +107,8 @@ func TestDeployKubernetesCorefile(t *testing.T) {
 	anchor := run(t, dir, cli, "ds", ksks[0])
 	os.WriteFile(filepath.Join(etc, "anchor.ds"), []byte(anchor), 0o644)
 	// The Deployment's defaultMode 0400; see TestDeployKubernetesSecretFSGroupMode for the mode
-	// the kubelet really gives the files with fsGroup.
-	kubeletSecretDir(t, filepath.Join(dir, "keys"), filepath.Join(dir, "secret"), 0o400)
+	// the kubelet really gives the files with the Deployment's fsGroup.
+	kubeletSecretDir(t, filepath.Join(dir, "keys"), filepath.Join(dir, "secret"), kubeletsim.Secret{DefaultMode: 0o400})
 
 	port, mport, rport, hport := validators.FreePort(t), validators.FreePort(t), validators.FreePort(t), validators.FreePort(t)
 	text := rewrite.Replace(corefile)
@@ -172,13 +165,13 @@ func TestDeployKubernetesCorefile(t *testing.T) {
 
 // TestDeployKubernetesSecretFSGroupMode: with fsGroup (which the non-root pod needs to read
 // its Secret at all) the kubelet gives Secret files group read: defaultMode 0400 becomes 0440,
-// owned by root, group fsGroup. livesign must load such keys, or the Deployment of
+// owned by root, group fsGroup (and the mount point 3777, the timestamped directory 2755). livesign must load such keys, or the Deployment of
 // deploy/kubernetes cannot start.
 func TestDeployKubernetesSecretFSGroupMode(t *testing.T) {
 	t.Parallel()
 	kf := livesignCeremony(t, "example.net", "ECDSAP256SHA256")
 	secret := filepath.Join(t.TempDir(), "secret")
-	kubeletSecretDir(t, kf.keys, secret, 0o440)
+	kubeletSecretDir(t, kf.keys, secret, kubeletsim.Secret{DefaultMode: 0o400, FSGroup: 65532})
 	kf.keys = secret
 	server := startServer(t, "example.net", kf, "", "")
 	signedAnswer(t, server, "example.net.", "www.example.net.", dns.TypeA)

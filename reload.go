@@ -112,7 +112,7 @@ func fingerprint(cfg Config) (string, error) {
 		if f == "" {
 			continue
 		}
-		b, err := os.ReadFile(f)
+		b, err := keystore.ReadRegularFile(f, keystore.MaxBundleFileSize)
 		if err != nil {
 			return "", err
 		}

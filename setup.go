@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -362,7 +361,7 @@ func loadTimeline(cfg Config) (*Timeline, error) {
 // inputError explains a file or directory named by a directive that cannot
 // be read: which zone and directive, and what belongs there.
 func inputError(zone, directive, path, what string, err error) error {
-	if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == path && errors.Is(pe.Err, fs.ErrNotExist) {
 		return fmt.Errorf("zone %s: %s %s: no such file or directory: %s (a relative path is under the root directive, else CoreDNS's working directory)", zone, directive, path, what)
 	}
 	return fmt.Errorf("zone %s: %s %s: %w", zone, directive, path, err)

@@ -149,6 +149,9 @@ func TestNewRefuses(t *testing.T) {
 		{"empty", func(c *Config) { c.Bundle = "testdata/bad/empty.bundle" }, []string{"empty.bundle"}},
 		{"tampered", func(c *Config) { c.Bundle = "testdata/bad/tampered-rrsig.zone" }, []string{"tampered-rrsig.zone"}},
 		{"no keys", func(c *Config) { c.Keys = t.TempDir() }, []string{"no key files", "livesign keygen"}},
+		{"missing keys directory", func(c *Config) { c.Keys = filepath.Join(t.TempDir(), "nope") }, []string{"keys", "nope: no such file or directory", "livesign keygen"}},
+		{"group-writable keys directory", func(c *Config) { os.Chmod(c.Keys, 0o770) }, []string{"keys", "writable by its group (mode 0770)", "chmod 700"}},
+		{"world-writable keys directory", func(c *Config) { os.Chmod(c.Keys, 0o777|os.ModeSticky) }, []string{"keys", "writable by group and others (mode 1777)", "sticky bit"}},
 		{"world-readable private key", func(c *Config) {
 			os.Chmod(filepath.Join(c.Keys, "Kexample.net.+013+44013.private"), 0o644)
 		}, []string{"Kexample.net.+013+44013.private", "readable by group or others", "chmod 600"}},

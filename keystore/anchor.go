@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -21,12 +20,19 @@ type Anchor struct {
 // ReadAnchor reads the DS and DNSKEY records of zone from path, in zone-file
 // syntax: ldns-key2ds or dnssec-dsfromkey output, `livesign ds` output, or a
 // BIND .key file. Records for another owner, other record types, and a file
-// without any DS or DNSKEY are refused.
+// without any DS or DNSKEY are refused. The file is read with
+// ReadRegularFile, at most MaxAnchorFileSize bytes.
 func ReadAnchor(path, zone string) (*Anchor, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadRegularFile(path, MaxAnchorFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("keystore: %v", err)
+		return nil, err
 	}
+	return parseAnchor(data, path, zone)
+}
+
+// parseAnchor parses the text data of a trust anchor file (named path in
+// errors) for zone; see ReadAnchor.
+func parseAnchor(data []byte, path, zone string) (*Anchor, error) {
 	zone = strings.ToLower(dns.Fqdn(zone))
 	rrs, err := parseRRs(data, path, zone, 0)
 	if err != nil {

@@ -11,7 +11,8 @@ import (
 
 // WriteFileAtomic writes data to path so that readers see either the old file
 // or the complete new one: it writes a temporary file in the same directory,
-// fsyncs it, sets perm, renames it over path and fsyncs the directory. On
+// fsyncs it, sets perm, renames it over path and fsyncs the directory (on
+// unix; see syncDir). On
 // failure the temporary file is removed and an existing file at path is left
 // as it was. Errors name path (never the temporary file) and the reason,
 // e.g. "keystore: write /x/b1: directory /x does not exist: create it first
@@ -48,12 +49,7 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return err
 	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return syncDir(dir)
 }
 
 // checkWritePath refuses, before anything is written, a path whose
@@ -83,7 +79,7 @@ func writeError(path string, err error) error {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return fmt.Errorf("keystore: write %s: %v", path, err)
+		return fmt.Errorf("keystore: write %s: %w", path, err)
 	}
 	var reason string
 	switch errno {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -50,11 +49,13 @@ func (b *Bundle) KSKs() []*Key {
 	return out
 }
 
-// ReadBundle reads and parses the bundle file at path for zone; see ParseBundle.
+// ReadBundle reads and parses the bundle file at path for zone; see
+// ParseBundle. The file is read with ReadRegularFile, at most
+// MaxBundleFileSize bytes.
 func ReadBundle(path, zone string) (*Bundle, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadRegularFile(path, MaxBundleFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("keystore: %v", err)
+		return nil, err
 	}
 	return parseBundle(data, path, zone)
 }
@@ -73,7 +74,7 @@ func ReadBundle(path, zone string) (*Bundle, error) {
 func ParseBundle(r io.Reader, file, zone string) (*Bundle, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("keystore: %s: %v", file, err)
+		return nil, fmt.Errorf("keystore: %s: %w", file, err)
 	}
 	return parseBundle(data, file, zone)
 }
@@ -153,15 +154,24 @@ func parseBundle(data []byte, file, zone string) (*Bundle, error) {
 		}
 	}
 	if err := s.complete(); err != nil {
-		return nil, fmt.Errorf("keystore: %s: %v", file, err)
+		return nil, fmt.Errorf("keystore: %s: %w", file, err)
 	}
 	return &Bundle{File: file, Slots: []Slot{s}}, nil
 }
+
+// MaxSlotRecords is the most records one bundle, SKR or KSR slot may hold
+// (DNSKEY, CDNSKEY, CDS and RRSIG together). Real slots hold a dozen at
+// most; the bound keeps the duplicate checks, quadratic in the records of a
+// slot, fast on any file within MaxBundleFileSize.
+const MaxSlotRecords = 1000
 
 // add puts one parsed record into the slot, refusing records a bundle must not hold.
 func (s *Slot) add(r lineRR, file, zone string) error {
 	h := r.RR.Header()
 	where := fmt.Sprintf("keystore: %s:%d", file, r.Line)
+	if len(s.DNSKEY)+len(s.CDNSKEY)+len(s.CDS)+len(s.RRSIGs) >= MaxSlotRecords {
+		return fmt.Errorf("%s: more than %d records in one slot: not a DNSKEY RRset and its signatures", where, MaxSlotRecords)
+	}
 	if !strings.EqualFold(dns.Fqdn(h.Name), zone) {
 		return fmt.Errorf("%s: %s record for %s, not the zone apex %s: a bundle holds only the apex DNSKEY, CDNSKEY, CDS and RRSIG records of %s", where, dns.TypeToString[h.Rrtype], h.Name, zone, zone)
 	}

@@ -52,7 +52,7 @@ func SignDNSKEYs(zone string, ksks []*Key, keys []*dns.DNSKEY, ttl uint32, incep
 			SignerName: zone,
 		}
 		if err := sig.Sign(k.Signer, rrset); err != nil {
-			return nil, fmt.Errorf("keystore: signing the DNSKEY RRset of %s with KSK %d: %v", zone, k.Tag(), err)
+			return nil, fmt.Errorf("keystore: signing the DNSKEY RRset of %s with KSK %d: %w", zone, k.Tag(), err)
 		}
 		s.RRSIGs = append(s.RRSIGs, sig)
 	}
@@ -110,7 +110,7 @@ func AddCDS(s *Slot, zone string, ksks []*Key, ttl uint32, inception, expiration
 			sig := &dns.RRSIG{Hdr: hdr(dns.TypeRRSIG), Algorithm: k.DNSKEY.Algorithm, OrigTtl: ttl, KeyTag: k.Tag(), SignerName: zone,
 				Inception: uint32(inception.Unix()), Expiration: uint32(expiration.Unix())}
 			if err := sig.Sign(k.Signer, set); err != nil {
-				return fmt.Errorf("keystore: signing the %s RRset of %s with KSK %d: %v", dns.TypeToString[set[0].Header().Rrtype], zone, k.Tag(), err)
+				return fmt.Errorf("keystore: signing the %s RRset of %s with KSK %d: %w", dns.TypeToString[set[0].Header().Rrtype], zone, k.Tag(), err)
 			}
 			s.RRSIGs = append(s.RRSIGs, sig)
 		}

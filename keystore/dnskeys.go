@@ -1,8 +1,6 @@
 package keystore
 
 import (
-	"fmt"
-	"os"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -11,11 +9,13 @@ import (
 // ReadDNSKEYs returns the DNSKEY records in a zone-format file (a .key file, a
 // bundle, an SKR, a signed zone), without duplicates, in file order; other
 // records are skipped. origin is used for relative names ("" = the root);
-// records without a TTL get 3600.
+// records without a TTL get 3600. The file is read with ReadRegularFile, at
+// most MaxBundleFileSize bytes (for a larger signed zone, give the KSK's
+// .key file or its DNSKEY lines instead).
 func ReadDNSKEYs(path, origin string) ([]*dns.DNSKEY, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadRegularFile(path, MaxBundleFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("keystore: %v", err)
+		return nil, err
 	}
 	if origin == "" {
 		origin = "."

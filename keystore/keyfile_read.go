@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/miekg/dns"
 )
@@ -34,7 +33,8 @@ func keyBase(path string) string {
 // the .key or .private file. It reads the .key and the .private file (required,
 // and refused when group or others may read it) and the .state file when there
 // is one. Timers come from the .key comments, then the .private fields, then
-// the .state file, each filling only what the former left unset.
+// the .state file, each filling only what the former left unset. Every file
+// is read with ReadRegularFile, at most MaxKeyFileSize bytes.
 func ReadKey(path string) (*Key, error) {
 	base := keyBase(path)
 	k, err := readPublicKey(base+".key", false)
@@ -42,37 +42,46 @@ func ReadKey(path string) (*Key, error) {
 		return nil, err
 	}
 	priv := base + ".private"
-	if _, err := os.Stat(priv); errors.Is(err, fs.ErrNotExist) {
+	data, fi, err := readRegular(priv, MaxKeyFileSize)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("keystore: %s has no private key file %s: copy it there or remove the .key", base+".key", priv)
 	}
-	if err := checkPrivateMode(priv); err != nil {
-		return nil, err
-	}
-	data, err := os.ReadFile(priv)
-	if err != nil {
-		return nil, fmt.Errorf("keystore: %v", err)
-	}
-	pk, err := k.DNSKEY.ReadPrivateKey(bytes.NewReader(data), priv)
-	if err != nil {
-		return nil, fmt.Errorf("keystore: %s: cannot read private key: %v", priv, err)
-	}
-	signer, ok := pk.(crypto.Signer)
-	if !ok || signer == nil {
-		return nil, fmt.Errorf("keystore: %s: unsupported private key type %T", priv, pk)
-	}
-	if err := checkKeyPair(k.DNSKEY, signer); err != nil {
-		return nil, fmt.Errorf("keystore: %s does not hold the private half of the DNSKEY in %s (key tag %d): %v", priv, base+".key", k.Tag(), err)
-	}
-	k.Signer = signer
-	timers, err := parseTimerLines(data, priv, false, false)
 	if err != nil {
 		return nil, err
 	}
-	k.Timers.merge(timers)
+	if err := checkPrivateMode(priv, fi); err != nil {
+		return nil, err
+	}
+	if err := k.parsePrivate(data, priv); err != nil {
+		return nil, err
+	}
 	if err := k.mergeState(); err != nil {
 		return nil, err
 	}
 	return k, nil
+}
+
+// parsePrivate reads the private key and the timers of the .private file
+// text data (named priv in errors) into k, whose DNSKEY it must match.
+func (k *Key) parsePrivate(data []byte, priv string) error {
+	pk, err := k.DNSKEY.ReadPrivateKey(bytes.NewReader(data), priv)
+	if err != nil {
+		return fmt.Errorf("keystore: %s: cannot read private key: %w", priv, err)
+	}
+	signer, ok := pk.(crypto.Signer)
+	if !ok || signer == nil {
+		return fmt.Errorf("keystore: %s: unsupported private key type %T", priv, pk)
+	}
+	if err := checkKeyPair(k.DNSKEY, signer); err != nil {
+		return fmt.Errorf("keystore: %s does not hold the private half of the DNSKEY in %s.key (key tag %d): %w", priv, keyBase(priv), k.Tag(), err)
+	}
+	timers, err := parseTimerLines(data, priv, false, false)
+	if err != nil {
+		return err
+	}
+	k.Signer = signer
+	k.Timers.merge(timers)
+	return nil
 }
 
 // ReadPublicKey reads the public half of a key: a BIND .key file (path may also
@@ -93,10 +102,26 @@ func readPublicKey(path string, state bool) (*Key, error) {
 			file = path + ".key"
 		}
 	}
-	data, err := os.ReadFile(file)
+	data, err := ReadRegularFile(file, MaxKeyFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("keystore: %v", err)
+		return nil, err
 	}
+	k, err := parsePublicKey(data, file)
+	if err != nil {
+		return nil, err
+	}
+	if state {
+		if err := k.mergeState(); err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+// parsePublicKey parses the text data of a .key file (named file in errors,
+// and checked against a K<zone>+<alg>+<tag>.key name): exactly one DNSKEY
+// record, and the timers of its comments.
+func parsePublicKey(data []byte, file string) (*Key, error) {
 	rrs, err := parseRRs(data, file, ".", 0)
 	if err != nil {
 		return nil, err
@@ -123,24 +148,18 @@ func readPublicKey(path string, state bool) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &Key{DNSKEY: key, Timers: timers, Base: strings.TrimSuffix(file, ".key")}
-	if state {
-		if err := k.mergeState(); err != nil {
-			return nil, err
-		}
-	}
-	return k, nil
+	return &Key{DNSKEY: key, Timers: timers, Base: strings.TrimSuffix(file, ".key")}, nil
 }
 
 // mergeState fills unset timers from the key's .state file, when there is one.
 func (k *Key) mergeState() error {
 	state := k.Base + ".state"
-	data, err := os.ReadFile(state)
+	data, err := ReadRegularFile(state, MaxKeyFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("keystore: %v", err)
+		return err
 	}
 	st, err := parseTimerLines(data, state, false, true)
 	if err != nil {
@@ -170,28 +189,6 @@ func checkKeyFileName(file string, k *dns.DNSKEY) error {
 	return nil
 }
 
-// checkPrivateMode refuses a private key file that group or others may access.
-func checkPrivateMode(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("keystore: %v", err)
-	}
-	mode := fi.Mode().Perm()
-	// Group read is fine on a file root owns (as PostgreSQL allows for its
-	// key): Kubernetes leaves Secret files root:fsGroup 0440, and then the
-	// group says who may read the key. Anything else group- or
-	// world-accessible is refused.
-	if mode&0o037 != 0 || mode&0o040 != 0 && !ownedByRoot(fi) {
-		return fmt.Errorf("keystore: %s is readable by group or others (mode %04o): run chmod 600 %s", path, mode, path)
-	}
-	return nil
-}
-
-func ownedByRoot(fi os.FileInfo) bool {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && st.Uid == 0
-}
-
 // checkKeyPair signs a probe record with s and verifies it with k, so that a
 // .private file that does not belong to its .key is refused at load.
 func checkKeyPair(k *dns.DNSKEY, s crypto.Signer) error {
@@ -212,31 +209,40 @@ func checkKeyPair(k *dns.DNSKEY, s crypto.Signer) error {
 // ReadKeyDir reads every key pair of zone in dir: each K<zone>+NNN+NNNNN.key
 // (zone compared case-insensitively) with its .private file, which must exist.
 // Keys are sorted by key tag, then algorithm. A directory without keys for the
-// zone yields no keys and no error.
+// zone yields no keys and no error. dir must pass CheckDirPermissions (not
+// writable by group or others), and every file named like a key file must be
+// a regular file or a symbolic link to one (see ReadRegularFile): anything
+// else is an error, never skipped or waited for. A missing dir gives an
+// error that wraps fs.ErrNotExist.
 func ReadKeyDir(dir, zone string) ([]*Key, error) {
 	return readDir(dir, zone, ReadKey)
 }
 
 // ReadPublicKeyDir reads the public half of every key of zone in dir, like
-// ReadKeyDir but without reading (or requiring) the .private files.
+// ReadKeyDir (with the same checks of dir) but without reading (or
+// requiring) the .private files.
 func ReadPublicKeyDir(dir, zone string) ([]*Key, error) {
 	return readDir(dir, zone, ReadPublicKey)
 }
 
 func readDir(dir, zone string, read func(string) (*Key, error)) ([]*Key, error) {
+	if err := CheckDirPermissions(dir); err != nil {
+		return nil, err
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("keystore: %v", err)
+		return nil, fmt.Errorf("keystore: %w", err)
 	}
 	zone = dns.Fqdn(zone)
 	var keys []*Key
 	for _, e := range entries {
 		m := keyFileName.FindStringSubmatch(e.Name())
-		if m == nil || e.IsDir() || !strings.EqualFold(dns.Fqdn(m[1]), zone) {
+		if m == nil || !strings.EqualFold(dns.Fqdn(m[1]), zone) {
 			continue
 		}
-		path := filepath.Join(dir, e.Name())
-		k, err := read(path)
+		// read refuses anything but a regular file (or a link to one),
+		// a directory or named pipe named like a key file included.
+		k, err := read(filepath.Join(dir, e.Name()))
 		if err != nil {
 			return nil, err
 		}

@@ -69,13 +69,13 @@ func parseTimerLines(data []byte, path string, comment, state bool) (Timers, err
 			}
 			t, err := parseTimestamp(value)
 			if err != nil {
-				return Timers{}, fmt.Errorf("keystore: %s:%d: %s: %v", path, line, want, err)
+				return Timers{}, fmt.Errorf("keystore: %s:%d: %s: %w", path, line, want, err)
 			}
 			*f.get(&tm) = t
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return Timers{}, fmt.Errorf("keystore: %s: %v", path, err)
+		return Timers{}, fmt.Errorf("keystore: %s: %w", path, err)
 	}
 	return tm, nil
 }

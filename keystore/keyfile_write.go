@@ -40,7 +40,7 @@ func GenerateKey(zone string, alg uint8, ksk bool, created time.Time) (*Key, err
 		}
 		pk, err := k.Generate(bits)
 		if err != nil {
-			return nil, fmt.Errorf("keystore: generating a %s key: %v", dns.AlgorithmToString[alg], err)
+			return nil, fmt.Errorf("keystore: generating a %s key: %w", dns.AlgorithmToString[alg], err)
 		}
 		if k.KeyTag() == 0 {
 			continue

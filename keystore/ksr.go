@@ -3,7 +3,6 @@ package keystore
 import (
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -34,11 +33,12 @@ type KSRSlot struct {
 // (14 digits for BIND, Unix seconds for Knot) or "generated" for the footer.
 var ksrHeaderTime = regexp.MustCompile(`^;;\s*KeySigningRequest\s+1\.0\s+(\S+)`)
 
-// ReadKSR reads the KSR file at path; see ParseKSR.
+// ReadKSR reads the KSR file at path; see ParseKSR. The file is read with
+// ReadRegularFile, at most MaxBundleFileSize bytes.
 func ReadKSR(path, zone string) (*KSR, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadRegularFile(path, MaxBundleFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("keystore: %v", err)
+		return nil, err
 	}
 	return parseKSR(data, path, zone)
 }
@@ -52,7 +52,7 @@ func ReadKSR(path, zone string) (*KSR, error) {
 func ParseKSR(r io.Reader, file, zone string) (*KSR, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("keystore: %s: %v", file, err)
+		return nil, fmt.Errorf("keystore: %s: %w", file, err)
 	}
 	return parseKSR(data, file, zone)
 }
@@ -133,6 +133,9 @@ func parseKSR(data []byte, file, zone string) (*KSR, error) {
 		key := r.RR.(*dns.DNSKEY)
 		key.Hdr.Name = k.Zone
 		s := &k.Slots[cur]
+		if len(s.DNSKEY) >= MaxSlotRecords {
+			return nil, fmt.Errorf("%s: more than %d DNSKEY records in the slot at %s (line %d): not a ZSK set", where, MaxSlotRecords, s.Start.Format(time.RFC3339), s.Line)
+		}
 		if hasDuplicate(s.DNSKEY, key) {
 			return nil, fmt.Errorf("%s: DNSKEY %d appears twice in the slot at %s (line %d)", where, key.KeyTag(), s.Start.Format(time.RFC3339), s.Line)
 		}

@@ -38,7 +38,7 @@ func CheckKSR(k *KSR, ksks []*Key) error {
 		}
 		for _, z := range s.DNSKEY {
 			if err := checkZSK(z); err != nil {
-				return fmt.Errorf("%s: ZSK %d: %v", where, z.KeyTag(), err)
+				return fmt.Errorf("%s: ZSK %d: %w", where, z.KeyTag(), err)
 			}
 			if len(algs) > 0 && !algs[z.Algorithm] {
 				return fmt.Errorf("%s: ZSK %d has algorithm %s but the KSK has %s: every algorithm in the DNSKEY set must sign it (RFC 4035 §2.2); make the ZSKs with the KSK's algorithm", where, z.KeyTag(), algName(z.Algorithm), kskAlgs(ksks))
@@ -49,7 +49,7 @@ func CheckKSR(k *KSR, ksks []*Key) error {
 			set = append(set, c.DNSKEY)
 		}
 		if err := checkTagCollisions(set); err != nil {
-			return fmt.Errorf("%s: %v", where, err)
+			return fmt.Errorf("%s: %w", where, err)
 		}
 	}
 	return nil

@@ -162,7 +162,7 @@ func signSlot(ksr *KSR, i int, ksks []*Key, t time.Time, ttl uint32, p SignPolic
 		canonicalSort(s.DNSKEY)
 	}
 	if err := checkTagCollisions(s.DNSKEY); err != nil {
-		return nil, fmt.Errorf("%s: %v", where, err)
+		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	for _, k := range signers {
 		for _, set := range [][]dns.RR{asRRs(s.DNSKEY), asRRs(s.CDNSKEY), asRRs(s.CDS)} {
@@ -176,7 +176,7 @@ func signSlot(ksr *KSR, i int, ksks []*Key, t time.Time, ttl uint32, p SignPolic
 				SignerName: zone,
 			}
 			if err := sig.Sign(k.Signer, set); err != nil {
-				return nil, fmt.Errorf("%s: signing %s with KSK %d: %v", where, dns.TypeToString[set[0].Header().Rrtype], k.Tag(), err)
+				return nil, fmt.Errorf("%s: signing %s with KSK %d: %w", where, dns.TypeToString[set[0].Header().Rrtype], k.Tag(), err)
 			}
 			s.RRSIGs = append(s.RRSIGs, sig)
 		}

@@ -46,7 +46,7 @@ func parseSKR(data []byte, file, zone string) (*Bundle, error) {
 		}
 		t, err := parseSKRTime(m[1])
 		if err != nil {
-			return nil, fmt.Errorf("keystore: %s:%d: %v", file, i+1, err)
+			return nil, fmt.Errorf("keystore: %s:%d: %w", file, i+1, err)
 		}
 		if n := len(heads); n > 0 && t.Before(heads[n-1].start) {
 			return nil, fmt.Errorf("keystore: %s:%d: slot time %s is before the previous slot's %s (line %d): slots must be in time order", file, i+1, t.Format(time.RFC3339), heads[n-1].start.Format(time.RFC3339), heads[n-1].line)
@@ -84,7 +84,7 @@ func parseSKR(data []byte, file, zone string) (*Bundle, error) {
 	}
 	for i := range slots {
 		if err := slots[i].complete(); err != nil {
-			return nil, fmt.Errorf("keystore: %s: slot %d (%s, line %d): %v", file, i+1, slots[i].Start.Format(time.RFC3339), heads[i].line, err)
+			return nil, fmt.Errorf("keystore: %s: slot %d (%s, line %d): %w", file, i+1, slots[i].Start.Format(time.RFC3339), heads[i].line, err)
 		}
 	}
 	// BIND 9.20 dnssec-ksr sign writes two slots with the same time when

@@ -40,9 +40,18 @@ func (c *lineCounter) Read(p []byte) (int, error) {
 // parseRRs parses zone-file text with dns.NewZoneParser (so $ORIGIN, $TTL,
 // relative names and parenthesised multi-line records work) and returns each
 // record with the line it starts on. Records without a TTL get defTTL.
-// $INCLUDE is not allowed. Errors name the file and the line.
+// $INCLUDE and $GENERATE are not allowed. A record whose RDATA cannot be encoded (a key
+// that is not base64, a digest that is not hex) is refused. Errors name the
+// file and the line.
 func parseRRs(data []byte, file, origin string, defTTL uint32) ([]lineRR, error) {
 	lines := strings.Split(string(data), "\n")
+	for i, l := range lines {
+		// Up to 65536 records per line: no key file, bundle, KSR or
+		// anchor uses it, and it would let a small file take hours.
+		if t := strings.TrimSpace(l); len(t) >= 9 && strings.EqualFold(t[:9], "$GENERATE") {
+			return nil, fmt.Errorf("keystore: %s:%d: $GENERATE is not allowed here: write the records out", file, i+1)
+		}
+	}
 	lc := &lineCounter{r: bytes.NewReader(data)}
 	zp := dns.NewZoneParser(lc, dns.Fqdn(origin), file)
 	zp.SetDefaultTTL(defTTL)
@@ -53,11 +62,16 @@ func parseRRs(data []byte, file, origin string, defTTL uint32) ([]lineRR, error)
 		for start < len(lines) && skippable(lines[start]) {
 			start++
 		}
+		// The zone parser takes some RDATA it cannot encode (a DNSKEY
+		// key or DS digest that is not base64 or hex): refuse it here.
+		if _, err := dns.PackRR(rr, make([]byte, dns.Len(rr)+512), 0, nil, false); err != nil {
+			return nil, fmt.Errorf("keystore: %s:%d: invalid %s record: %w", file, start+1, dns.TypeToString[rr.Header().Rrtype], err)
+		}
 		out = append(out, lineRR{RR: rr, Line: start + 1})
 		next = lc.lines
 	}
 	if err := zp.Err(); err != nil {
-		return nil, fmt.Errorf("keystore: %v", err)
+		return nil, fmt.Errorf("keystore: %w", err)
 	}
 	return out, nil
 }

@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
+	"github.com/livesign/livesign/keystore"
 	"github.com/miekg/dns"
 )
+
+// maxCorefileSize bounds the Corefile the CLI reads (-corefile).
+const maxCorefileSize = 1 << 20
 
 // corefileLine is one non-empty Corefile line split into tokens.
 type corefileLine struct {
@@ -20,7 +23,7 @@ type corefileLine struct {
 // reader for the operator CLI, not CoreDNS's parser: comments (#), one
 // directive per line, other plugins' blocks skipped.
 func corefileBlock(path, zone string) (map[string][]string, error) {
-	data, err := os.ReadFile(path)
+	data, err := keystore.ReadRegularFile(path, maxCorefileSize)
 	if err != nil {
 		return nil, err
 	}
