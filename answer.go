@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/coredns/coredns/request"
+	"github.com/livesign/livesign/timeline"
 	"github.com/miekg/dns"
 )
 
@@ -17,7 +18,7 @@ type answer struct {
 	w        dns.ResponseWriter
 	state    request.Request
 	zone     *Zone
-	keys     *KeySet
+	keys     *timeline.KeySet
 	now      time.Time
 	wildcard string // the wildcard the backend's top-level lookup says it expanded, if any
 	co       bool   // the query has CO and livesign honours it: NXDOMAIN stays NXDOMAIN
@@ -540,23 +541,4 @@ func strip(rrs []dns.RR) []dns.RR {
 		out = append(out, rr)
 	}
 	return out
-}
-
-// setOPT gives m an OPT record echoing DO (and CO when co) if the query had
-// EDNS, and returns it.
-func setOPT(state request.Request, m *dns.Msg, co bool) *dns.OPT {
-	q := state.Req.IsEdns0()
-	if q == nil {
-		return nil
-	}
-	o := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
-	o.SetUDPSize(uint16(state.Size()))
-	if q.Do() {
-		o.SetDo()
-	}
-	if co {
-		o.SetCo()
-	}
-	m.Extra = append(m.Extra, o)
-	return o
 }

@@ -1,20 +1,20 @@
 package livesign
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"time"
 
+	"github.com/livesign/livesign/config"
 	"github.com/livesign/livesign/keystore"
-	"github.com/miekg/dns"
+	"github.com/livesign/livesign/timeline"
 )
 
 // autoPlanKeys keeps the ZSKs of cfg planned up to now + the auto-plan
 // horizon: it generates successors and writes missing timers (RFC 7583
 // pre-publication, see keystore.Policy.Plan), under the keys directory's
 // lock. A keys directory livesign may not write to is left alone.
-func autoPlanKeys(cfg Config, now time.Time) (*keystore.Schedule, []keystore.Applied, error) {
+func autoPlanKeys(cfg config.Config, now time.Time) (*keystore.Schedule, []keystore.Applied, error) {
 	if err := os.MkdirAll(cfg.Keys, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("zone %s: auto-plan: %v", cfg.Zone, err)
 	}
@@ -30,7 +30,7 @@ func autoPlanKeys(cfg Config, now time.Time) (*keystore.Schedule, []keystore.App
 		if a.State == "generated" || a.State == "updated" {
 			t := a.Key.Timers
 			log.Infof("zone %s: auto-plan %s ZSK %d (%s): publish %s, activate %s, inactive %s, delete %s", cfg.Zone, a.State, a.Key.Tag(), a.Key.Base,
-				stamp(t.Publish), stamp(t.Activate), stamp(t.Inactive), stamp(t.Delete))
+				timeline.Stamp(t.Publish), timeline.Stamp(t.Activate), timeline.Stamp(t.Inactive), timeline.Stamp(t.Delete))
 		}
 	}
 	if err != nil {
@@ -42,79 +42,36 @@ func autoPlanKeys(cfg Config, now time.Time) (*keystore.Schedule, []keystore.App
 var errReadOnly = fmt.Errorf("the keys directory is not writable")
 
 // zskAlgorithm returns the algorithm of the ZSKs auto-plan generates for
-// cfg. Every key of the DNSKEY set must have one algorithm (RFC 4035 §2.2:
-// each algorithm there signs every RRset, and livesign signs the zone data
-// with one ZSK), so it is, first, the KSK's: the online KSK of 'ksk DIR', or
-// the KSK in the bundle; then the algorithm of the ZSKs in the keys
-// directory; then the algorithm directive; then ECDSAP256SHA256. Keys of
-// mixed algorithms are refused, and so is an algorithm directive that
-// disagrees with the KSK.
-func zskAlgorithm(cfg Config) (uint8, error) {
-	var ksks []*keystore.Key
-	kskSource := ""
-	if cfg.KSK != "" {
-		all, err := keystore.ReadPublicKeyDir(cfg.KSK, cfg.Zone)
-		if err != nil {
-			return 0, fmt.Errorf("ksk %s: %w", cfg.KSK, err)
-		}
-		for _, k := range all {
-			if k.IsKSK() {
-				ksks = append(ksks, k)
-			}
-		}
-		kskSource = "the ksk directory " + cfg.KSK
-	} else if cfg.Bundle != "" {
-		// The bundle's KSK DNSKEYs; an unreadable bundle is for the
-		// loader to report.
-		keys, _ := keystore.ReadDNSKEYs(cfg.Bundle, cfg.Zone)
-		for _, k := range keys {
-			if k.Flags&dns.SEP != 0 {
-				ksks = append(ksks, &keystore.Key{DNSKEY: k})
-			}
-		}
-		kskSource = "the bundle " + cfg.Bundle
+// cfg, by the one rule of keystore.ZSKAlgorithm: the KSK's (the online KSK
+// of 'ksk DIR', or the KSK in the bundle), else that of the ZSKs in the keys
+// directory, else the algorithm directive, else ECDSAP256SHA256.
+func zskAlgorithm(cfg config.Config) (uint8, error) {
+	ksks, err := kskKeys(cfg)
+	if err != nil {
+		return 0, err
 	}
-	all, err := keystore.ReadPublicKeyDir(cfg.Keys, cfg.Zone)
+	zsks, err := keystore.ReadKeys(cfg.Keys, keystore.Selection{Zone: cfg.Zone, Role: keystore.ZSKRole})
 	if err != nil {
 		return 0, fmt.Errorf("keys %s: %w", cfg.Keys, err)
 	}
-	keys := append([]*keystore.Key{}, ksks...)
-	for _, k := range all {
-		if !k.IsKSK() {
-			keys = append(keys, k)
-		}
-	}
-	if err := keystore.CheckAlgorithms(cfg.Zone, keys); err != nil {
-		return 0, fmt.Errorf("the keys of %s and of %s: %w", cfg.Keys, kskSource, err)
-	}
-	if len(keys) == 0 {
-		if cfg.Algorithm != 0 {
-			return cfg.Algorithm, nil
-		}
-		return dns.ECDSAP256SHA256, nil
-	}
-	alg, from := keys[0].DNSKEY.Algorithm, "the ZSKs in "+cfg.Keys
-	if len(ksks) > 0 {
-		from = "the KSK in " + kskSource
-	}
-	// cfg.Algorithm is 0 without an algorithm directive.
-	if cfg.Algorithm != 0 && cfg.Algorithm != alg {
-		if len(ksks) > 0 {
-			return 0, fmt.Errorf("algorithm %s is set but %s has %s: the ZSKs must have the KSK's algorithm (RFC 4035 §2.2); remove the algorithm directive or set it to %s",
-				algorithmName(cfg.Algorithm), from, algorithmName(alg), dns.AlgorithmToString[alg])
-		}
-		log.Warningf("zone %s: auto-plan: algorithm %s ignored: new ZSKs get %s, the algorithm of %s (the algorithm directive applies to an empty keys directory)",
-			cfg.Zone, algorithmName(cfg.Algorithm), algorithmName(alg), from)
-	}
-	return alg, nil
+	return keystore.ZSKAlgorithm(cfg.Zone, cfg.Algorithm, ksks, zsks)
 }
 
-// algorithmName names a DNSSEC algorithm, e.g. "ECDSAP256SHA256 (13)".
-func algorithmName(a uint8) string {
-	if n, ok := dns.AlgorithmToString[a]; ok {
-		return fmt.Sprintf("%s (%d)", n, a)
+// kskKeys returns the public KSKs of cfg: the online KSK's, or the bundle's.
+// An unreadable bundle is for the loader to report.
+func kskKeys(cfg config.Config) ([]*keystore.Key, error) {
+	if cfg.KSK != "" {
+		ksks, err := keystore.ReadKeys(cfg.KSK, keystore.Selection{Zone: cfg.Zone, Role: keystore.KSKRole})
+		if err != nil {
+			return nil, fmt.Errorf("ksk %s: %w", cfg.KSK, err)
+		}
+		return ksks, nil
 	}
-	return fmt.Sprint(a)
+	b, err := keystore.ReadBundle(cfg.Bundle, cfg.Zone)
+	if err != nil {
+		return nil, nil
+	}
+	return b.KSKs(), nil
 }
 
 // autoPlan runs the auto-plan of the zone at most once an hour (once a
@@ -164,26 +121,16 @@ func (z *Zone) writeKSR(now time.Time, sched *keystore.Schedule, applied []keyst
 	if err != nil {
 		return err
 	}
-	if old, err := keystore.ReadKSR(cfg.AutoPlanKSR, cfg.Zone); err != nil || !keystore.SameKSR(old, ksr) {
-		var buf bytes.Buffer
-		if err := keystore.WriteKSR(&buf, ksr); err != nil {
-			return err
-		}
-		if err := keystore.WriteFileAtomic(cfg.AutoPlanKSR, buf.Bytes(), 0o644); err != nil {
-			return err
-		}
-		log.Infof("zone %s: auto-plan wrote %s: %d slots from %s to %s", z.Name, cfg.AutoPlanKSR, len(ksr.Slots), stamp(sched.Start), stamp(sched.End))
+	ksr.File = cfg.AutoPlanKSR
+	changed, err := keystore.WriteKSRFile(cfg.AutoPlanKSR, ksr)
+	if err != nil {
+		return err
+	}
+	if changed {
+		log.Infof("zone %s: auto-plan wrote %s: %d slots from %s to %s", z.Name, cfg.AutoPlanKSR, len(ksr.Slots), timeline.Stamp(sched.Start), timeline.Stamp(sched.End))
 	}
 	log.Warningf("zone %s: the bundle %s covers only until %s, less than the auto-plan horizon (%s): on the offline machine sign %s "+
 		"(livesign sign-ksr -ksk KSKDIR -ksr %s -out NEW.skr, or dnssec-ksr sign, or keymgr sign-ksr) and install the result as %s",
-		z.Name, cfg.Bundle, stamp(end), cfg.AutoPlan, cfg.AutoPlanKSR, cfg.AutoPlanKSR, cfg.Bundle)
+		z.Name, cfg.Bundle, timeline.Stamp(end), cfg.AutoPlan, cfg.AutoPlanKSR, cfg.AutoPlanKSR, cfg.Bundle)
 	return nil
-}
-
-// stamp formats t as RFC 3339 UTC, "-" when unset.
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format(time.RFC3339)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livesign/livesign/config"
 	"github.com/livesign/livesign/keystore"
 	"github.com/miekg/dns"
 )
@@ -39,23 +40,25 @@ func TestAutoPlanAlgorithm(t *testing.T) {
 	}{
 		{name: "P-384 KSK, no directive", ksk: dns.ECDSAP384SHA384, want: dns.ECDSAP384SHA384},
 		{name: "P-384 KSK, directive ECDSAP256SHA256", ksk: dns.ECDSAP384SHA384, directive: dns.ECDSAP256SHA256,
-			wantErr: []string{"algorithm ECDSAP256SHA256 (13) is set but the KSK in the ksk directory", "has ECDSAP384SHA384 (14)"}},
+			wantErr: []string{"algorithm ECDSAP256SHA256 (13) is set, but KSK", "has ECDSAP384SHA384 (14)"}},
 		{name: "ED25519 KSK, directive unset", ksk: dns.ED25519, want: dns.ED25519},
 		{name: "KSK and directive agree", ksk: dns.ED25519, directive: dns.ED25519, want: dns.ED25519},
 		{name: "KSK and ZSKs agree", ksk: dns.ECDSAP384SHA384, zsks: []uint8{dns.ECDSAP384SHA384}, want: dns.ECDSAP384SHA384},
 		{name: "directive disagrees with the KSK", ksk: dns.ECDSAP384SHA384, directive: dns.ED25519,
-			wantErr: []string{"algorithm ED25519 (15) is set but the KSK in the ksk directory", "has ECDSAP384SHA384 (14)", "RFC 4035 §2.2", "remove the algorithm directive or set it to ECDSAP384SHA384"}},
+			wantErr: []string{"algorithm ED25519 (15) is set, but KSK", "has ECDSAP384SHA384 (14)", "RFC 4035 §2.2", "remove the algorithm directive (or -algorithm) or set it to ECDSAP384SHA384"}},
 		{name: "ZSK disagrees with the KSK", ksk: dns.ECDSAP384SHA384, zsks: []uint8{dns.ECDSAP256SHA256},
 			wantErr: []string{"has algorithm ECDSAP256SHA256 (13) but the KSK", "has ECDSAP384SHA384 (14)", "RFC 4035 §2.2", "livesign keygen -zone alg.example -zsk -algorithm ECDSAP384SHA384", "+013+"}},
 		{name: "nothing to go by, directive unset", want: dns.ECDSAP256SHA256},
 		{name: "nothing to go by, directive", directive: dns.ED25519, want: dns.ED25519},
-		{name: "existing ZSKs win over the directive", zsks: []uint8{dns.ED25519}, directive: dns.ECDSAP384SHA384, want: dns.ED25519},
+		{name: "existing ZSKs disagree with the directive", zsks: []uint8{dns.ED25519}, directive: dns.ECDSAP384SHA384,
+			wantErr: []string{"algorithm ECDSAP384SHA384 (14) is set, but ZSK", "has ED25519 (15)"}},
+		{name: "existing ZSKs, no directive", zsks: []uint8{dns.ED25519}, want: dns.ED25519},
 		{name: "ZSKs of two algorithms", zsks: []uint8{dns.ED25519, dns.ECDSAP256SHA256},
 			wantErr: []string{"has algorithm", "but ZSK", "make all ZSKs with one algorithm"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultConfig(zone)
+			cfg := config.Default(zone)
 			cfg.Algorithm = tc.directive
 			cfg.Keys = t.TempDir()
 			if tc.ksk != 0 {
@@ -93,7 +96,7 @@ func TestAutoPlanBundleKSKAlgorithm(t *testing.T) {
 	cfg.Keys = t.TempDir()
 	cfg.Algorithm = dns.ED25519
 	_, err := zskAlgorithm(cfg)
-	if err == nil || !strings.Contains(err.Error(), "is set but the KSK in the bundle "+cfg.Bundle+" has ECDSAP256SHA256 (13)") {
+	if err == nil || !strings.Contains(err.Error(), "is set, but KSK 41401 has ECDSAP256SHA256 (13)") {
 		t.Errorf("got %v, want the directive refused for the bundle's KSK", err)
 	}
 	cfg.Algorithm = 0
@@ -107,10 +110,10 @@ func TestAutoPlanBundleKSKAlgorithm(t *testing.T) {
 // zone loads.
 func TestAutoPlanOnlineP384KSK(t *testing.T) {
 	const zone = "p384.example."
-	cfg := DefaultConfig(zone)
+	cfg := config.Default(zone)
 	cfg.KSK, cfg.Keys, cfg.AutoPlan = t.TempDir(), filepath.Join(t.TempDir(), "keys"), 60*24*time.Hour
 	writeTestKey(t, cfg.KSK, zone, dns.ECDSAP384SHA384, true)
-	l, err := New([]Config{cfg}, func() time.Time { return t0 })
+	l, err := New([]config.Config{cfg}, func() time.Time { return t0 })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,11 +141,11 @@ func TestAutoPlanOnlineP384KSK(t *testing.T) {
 // ZSK of another algorithm is refused at start-up, the files named.
 func TestOnlineKSKMixedAlgorithms(t *testing.T) {
 	const zone = "mixed.example."
-	cfg := DefaultConfig(zone)
+	cfg := config.Default(zone)
 	cfg.KSK, cfg.Keys, cfg.AutoPlan = t.TempDir(), t.TempDir(), 60*24*time.Hour
 	ksk := writeTestKey(t, cfg.KSK, zone, dns.ECDSAP384SHA384, true)
 	zsk := writeTestKey(t, cfg.Keys, zone, dns.ECDSAP256SHA256, false)
-	_, err := New([]Config{cfg}, func() time.Time { return t0 })
+	_, err := New([]config.Config{cfg}, func() time.Time { return t0 })
 	if err == nil {
 		t.Fatal("mixed algorithms accepted")
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livesign/livesign/config"
 	"github.com/livesign/livesign/keystore"
 	"github.com/miekg/dns"
 )
@@ -16,13 +17,13 @@ import (
 func TestAutoPlanOnlineKSK(t *testing.T) {
 	g := newGen(t, "auto.example.")
 	kskDir, keysDir := t.TempDir(), filepath.Join(t.TempDir(), "keys")
-	if _, err := keystore.WriteKey(kskDir, g.ksk); err != nil {
+	if _, err := keystore.WriteKey(kskDir, g.KSK); err != nil {
 		t.Fatal(err)
 	}
-	cfg := DefaultConfig("auto.example.")
+	cfg := config.Default("auto.example.")
 	cfg.KSK, cfg.Keys, cfg.AutoPlan = kskDir, keysDir, 90*24*time.Hour
 	now := t0
-	l, err := New([]Config{cfg}, func() time.Time { return now })
+	l, err := New([]config.Config{cfg}, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,10 +35,10 @@ func TestAutoPlanOnlineKSK(t *testing.T) {
 	if len(ks.CDS) != 1 || len(ks.CDNSKEY) != 1 || len(ks.CDSSigs) != 1 || len(ks.CDNSKEYSig) != 1 {
 		t.Fatalf("CDS %v CDNSKEY %v sigs %v %v: want one each", ks.CDS, ks.CDNSKEY, ks.CDSSigs, ks.CDNSKEYSig)
 	}
-	if err := ks.CDSSigs[0].(*dns.RRSIG).Verify(g.ksk.DNSKEY, ks.CDS); err != nil {
+	if err := ks.CDSSigs[0].(*dns.RRSIG).Verify(g.KSK.DNSKEY, ks.CDS); err != nil {
 		t.Errorf("CDS RRSIG: %v", err)
 	}
-	if ds := g.ksk.DNSKEY.ToDS(dns.SHA256); !strings.EqualFold(ks.CDS[0].(*dns.CDS).Digest, ds.Digest) {
+	if ds := g.KSK.DNSKEY.ToDS(dns.SHA256); !strings.EqualFold(ks.CDS[0].(*dns.CDS).Digest, ds.Digest) {
 		t.Errorf("CDS %s is not the KSK's DS %s", ks.CDS[0], ds)
 	}
 
@@ -89,7 +90,7 @@ func TestAutoPlanWritesKSR(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.AutoPlan = 400 * 24 * time.Hour // the fixture bundle ends 2027-11-01
 	cfg.AutoPlanKSR = filepath.Join(t.TempDir(), "example.net.ksr")
-	if _, err := New([]Config{cfg}, func() time.Time { return testNow }); err != nil {
+	if _, err := New([]config.Config{cfg}, func() time.Time { return testNow }); err != nil {
 		t.Fatal(err)
 	}
 	ksr, err := keystore.ReadKSR(cfg.AutoPlanKSR, cfg.Zone)
@@ -112,7 +113,7 @@ func TestAutoPlanWritesKSR(t *testing.T) {
 	// Within the horizon nothing is written.
 	cfg.AutoPlan = 60 * 24 * time.Hour
 	cfg.AutoPlanKSR = filepath.Join(t.TempDir(), "none.ksr")
-	if _, err := New([]Config{cfg}, func() time.Time { return testNow }); err != nil {
+	if _, err := New([]config.Config{cfg}, func() time.Time { return testNow }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(cfg.AutoPlanKSR); !os.IsNotExist(err) {

@@ -17,6 +17,7 @@ import (
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/file"
 	"github.com/coredns/coredns/plugin/test"
+	"github.com/livesign/livesign/config"
 	"github.com/miekg/dns"
 )
 
@@ -53,9 +54,9 @@ func benchBackend(b *testing.B) plugin.Handler {
 
 // newBenchPlugin is newTestPlugin for benchmarks: livesign over the file plugin with the
 // ldns-classic fixture keys and bundle; cfg may adjust the configuration, now is the clock.
-func newBenchPlugin(b *testing.B, now func() time.Time, adjust func(*Config)) *Livesign {
+func newBenchPlugin(b *testing.B, now func() time.Time, adjust func(*config.Config)) *Livesign {
 	b.Helper()
-	cfg := DefaultConfig("example.net.")
+	cfg := config.Default("example.net.")
 	cfg.Keys = b.TempDir()
 	entries, err := os.ReadDir("testdata/ldns-classic/zsk")
 	if err != nil {
@@ -75,7 +76,7 @@ func newBenchPlugin(b *testing.B, now func() time.Time, adjust func(*Config)) *L
 	if adjust != nil {
 		adjust(&cfg)
 	}
-	l, err := New([]Config{cfg}, now)
+	l, err := New([]config.Config{cfg}, now)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func BenchmarkServeNoDO(b *testing.B) {
 func BenchmarkServeSignMiss(b *testing.B) {
 	var tick atomic.Int64
 	now := func() time.Time { return testNow.Add(time.Duration(tick.Load()) * time.Second) }
-	l := newBenchPlugin(b, now, func(c *Config) { c.SignatureRefresh = time.Second; c.ResponseCache = 0 })
+	l := newBenchPlugin(b, now, func(c *config.Config) { c.SignatureRefresh = time.Second; c.ResponseCache = 0 })
 	w, r := &packWriter{}, benchMsg("www.example.net.", dns.TypeA, true)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -11,6 +11,7 @@ import (
 	"github.com/coredns/coredns/plugin/file"
 	"github.com/coredns/coredns/plugin/pkg/nonwriter"
 	"github.com/coredns/coredns/request"
+	"github.com/livesign/livesign/config"
 	"github.com/miekg/dns"
 )
 
@@ -32,7 +33,7 @@ func (u selfUpstream) Lookup(ctx context.Context, state request.Request, name st
 // file db for example.net, with CNAME targets resolved as in a server.
 func newTestPluginDB(t *testing.T, db string) *Livesign {
 	t.Helper()
-	l, err := New([]Config{testConfig(t)}, func() time.Time { return testNow })
+	l, err := New([]config.Config{testConfig(t)}, func() time.Time { return testNow })
 	if err != nil {
 		t.Fatal(err)
 	}

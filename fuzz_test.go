@@ -10,6 +10,7 @@ import (
 	"github.com/coredns/coredns/plugin/file"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
+	"github.com/livesign/livesign/config"
 	"github.com/miekg/dns"
 )
 
@@ -204,7 +205,7 @@ func newFuzzPlugin(t *testing.T, db, keyDir string) (*Livesign, *zoneTruth, []dn
 	if err != nil {
 		return nil, nil, nil, false
 	}
-	l, err := New([]Config{fuzzConfig(keyDir)}, func() time.Time { return testNow })
+	l, err := New([]config.Config{fuzzConfig(keyDir)}, func() time.Time { return testNow })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,8 +224,8 @@ func newFuzzPlugin(t *testing.T, db, keyDir string) (*Livesign, *zoneTruth, []dn
 
 // fuzzConfig is testConfig with keys, a key directory with the modes
 // livesign demands, copied once per fuzz target.
-func fuzzConfig(keys string) Config {
-	cfg := DefaultConfig("example.net.")
+func fuzzConfig(keys string) config.Config {
+	cfg := config.Default("example.net.")
 	cfg.Keys = keys
 	cfg.Bundle = "testdata/ldns-classic/bundle.zone"
 	cfg.TrustAnchor = "testdata/ldns-classic/ksk.ds"

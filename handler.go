@@ -9,6 +9,7 @@ import (
 	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/coredns/coredns/plugin/pkg/nonwriter"
 	"github.com/coredns/coredns/request"
+	"github.com/livesign/livesign/timeline"
 	"github.com/miekg/dns"
 )
 
@@ -79,7 +80,7 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 	if err != nil {
 		return l.servFail(ctx, w, state, z, err)
 	}
-	z.responses.put(rkey, ks, m, a.kind == nameError, now, alignedBase(now, z.signer.Refresh).Add(z.signer.Refresh))
+	z.responses.put(rkey, ks, m, a.kind == nameError, now, z.signer.WindowEnd(now))
 	truncate(state, m)
 	w.WriteMsg(m)
 	return dns.RcodeSuccess, nil
@@ -94,7 +95,7 @@ func (l *Livesign) co(state request.Request) bool {
 
 // keyRRs returns the apex RRset of type qtype that the key set serves
 // itself (DNSKEY, and CDS/CDNSKEY when the bundle has them), or nil.
-func keyRRs(ks *KeySet, qtype uint16) []dns.RR {
+func keyRRs(ks *timeline.KeySet, qtype uint16) []dns.RR {
 	if ks == nil {
 		// Keys failed to load: still claim DNSKEY so the query fails loudly.
 		if qtype == dns.TypeDNSKEY {
@@ -115,7 +116,7 @@ func keyRRs(ks *KeySet, qtype uint16) []dns.RR {
 
 // writeKeys answers DNSKEY, CDS or CDNSKEY at the apex from the bundle, with
 // the offline KSK's signatures when the query has DO.
-func (l *Livesign) writeKeys(w dns.ResponseWriter, state request.Request, ks *KeySet) (int, error) {
+func (l *Livesign) writeKeys(w dns.ResponseWriter, state request.Request, ks *timeline.KeySet) (int, error) {
 	m := new(dns.Msg)
 	m.SetReply(state.Req)
 	m.Authoritative = true
@@ -135,15 +136,6 @@ func (l *Livesign) writeKeys(w dns.ResponseWriter, state request.Request, ks *Ke
 	return dns.RcodeSuccess, nil
 }
 
-// servFail answers SERVFAIL with an Extended DNS Error instead of an answer
-// that a validator would find unsigned or expired. The reason goes to the
-// log (at most once a minute per zone), not to the client.
-func (l *Livesign) servFail(ctx context.Context, w dns.ResponseWriter, state request.Request, z *Zone, err error) (int, error) {
-	z.logFailure(l.now(), "zone %s: %s %s: answering SERVFAIL: %v", z.Name, state.Name(), state.Type(), err)
-	signingFailures.WithLabelValues(metrics.WithServer(ctx), z.Name).Inc()
-	return l.refuse(w, state, dns.RcodeServerFailure, dns.ExtendedErrorCodeOther, "livesign: cannot sign this answer now; see the server log")
-}
-
 // ownMetadata returns ctx with a metadata map of its own for the backend's
 // top-level lookup: the file plugin names the wildcard it expanded there,
 // and what lookups elsewhere (a previous livesign, another zone) wrote must
@@ -156,24 +148,4 @@ func ownMetadata(ctx context.Context) context.Context {
 		}
 	}
 	return own
-}
-
-// refuseUntrue answers SERVFAIL, with an Extended DNS Error, when the signing
-// gate refused to sign what the answer needed: no true proof could be built.
-func (l *Livesign) refuseUntrue(ctx context.Context, w dns.ResponseWriter, state request.Request, z *Zone, lie *untrue) (int, error) {
-	z.logFailure(l.now(), "zone %s: %s %s: answering SERVFAIL: %v", z.Name, state.Name(), state.Type(), lie)
-	gateRefusals.WithLabelValues(metrics.WithServer(ctx), z.Name).Inc()
-	return l.refuse(w, state, dns.RcodeServerFailure, dns.ExtendedErrorCodeOther, "livesign: no answer that is true of the zone can be signed for this query; see the server log")
-}
-
-// refuse answers with rcode and, when the query has EDNS and code is not
-// zero or text is set, an Extended DNS Error.
-func (l *Livesign) refuse(w dns.ResponseWriter, state request.Request, rcode int, code uint16, text string) (int, error) {
-	m := new(dns.Msg)
-	m.SetRcode(state.Req, rcode)
-	if o := setOPT(state, m, l.co(state)); o != nil && (code != 0 || text != "") {
-		o.Option = append(o.Option, &dns.EDNS0_EDE{InfoCode: code, ExtraText: text})
-	}
-	w.WriteMsg(m)
-	return rcode, nil
 }

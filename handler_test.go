@@ -12,6 +12,7 @@ import (
 	"github.com/coredns/coredns/plugin/file"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
+	"github.com/livesign/livesign/config"
 	"github.com/miekg/dns"
 )
 
@@ -39,8 +40,8 @@ func copyKeys(t testing.TB, src string) string {
 	return dst
 }
 
-func testConfig(t *testing.T) Config {
-	cfg := DefaultConfig("example.net.")
+func testConfig(t *testing.T) config.Config {
+	cfg := config.Default("example.net.")
 	cfg.Keys = copyKeys(t, "testdata/ldns-classic/zsk")
 	cfg.Bundle = "testdata/ldns-classic/bundle.zone"
 	cfg.TrustAnchor = "testdata/ldns-classic/ksk.ds"
@@ -50,7 +51,7 @@ func testConfig(t *testing.T) Config {
 // newTestPlugin returns livesign over the file plugin serving the fixture zone.
 func newTestPlugin(t *testing.T) *Livesign {
 	t.Helper()
-	l, err := New([]Config{testConfig(t)}, func() time.Time { return testNow })
+	l, err := New([]config.Config{testConfig(t)}, func() time.Time { return testNow })
 	if err != nil {
 		t.Fatal(err)
 	}

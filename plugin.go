@@ -4,15 +4,12 @@
 package livesign
 
 import (
-	"fmt"
-	"hash/maphash"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/coredns/coredns/plugin"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
-	"github.com/miekg/dns"
+	"github.com/livesign/livesign/config"
 )
 
 var log = clog.NewWithPlugin("livesign")
@@ -33,33 +30,24 @@ type Livesign struct {
 	compact atomic.Bool
 }
 
-// Zone is one signed zone: its key timeline, its signer, and the key set in
-// force now.
-type Zone struct {
-	Name      string
-	Timeline  *Timeline // replaced by reload, under mu
-	signer    *Signer
-	responses *respCache // nil: off
-	cfg       Config
-
-	lastSeen    string        // fingerprint of the files in use (watch goroutine only)
-	rejected    string        // fingerprint of the files last rejected ...
-	retryAt     time.Time     // ... and when to look at them again
-	lastWarn    time.Time     // last low-coverage warning (watch goroutine only)
-	presigned   time.Time     // Until of the key set pre-signed for (watch goroutine only)
-	nextPlan    time.Time     // next auto-plan run (watch goroutine only)
-	planBackoff time.Duration // wait after the last failed auto-plan
-	reported    sync.Map      // key tags whose repair was logged
-
-	current atomic.Pointer[KeySet]
-	failed  atomic.Pointer[keyFailure] // last failure, reused for a second
-	mu      sync.Mutex                 // serializes recomputation of current
-	logged  atomic.Int64               // Unix time of the last failure logged
-}
-
-type keyFailure struct {
-	err   error
-	until time.Time
+// New loads the keys, bundles and trust anchors of cfgs and checks that each
+// zone has a valid key set at now(): a bad input stops CoreDNS here.
+func New(cfgs []config.Config, now func() time.Time) (*Livesign, error) {
+	l := &Livesign{now: now}
+	l.prober = newTypeProber(l, 10000)
+	l.compact.Store(true)
+	for _, cfg := range cfgs {
+		z, err := newZone(cfg, now)
+		if err != nil {
+			return nil, err
+		}
+		l.zones = append(l.zones, z)
+		l.names = append(l.names, z.Name)
+		if l.reloadEvery == 0 || cfg.Reload < l.reloadEvery {
+			l.reloadEvery = cfg.Reload
+		}
+	}
+	return l, nil
 }
 
 // Name implements plugin.Handler.
@@ -78,110 +66,3 @@ func (l *Livesign) zone(qname string) *Zone {
 	}
 	return nil
 }
-
-// Keys returns the key set in force at now, asking the timeline again only
-// when the current one has run out. A failure is remembered for a second,
-// so an expired bundle does not make every query rebuild the set.
-func (z *Zone) Keys(now time.Time) (*KeySet, error) {
-	if ks := z.current.Load(); ks != nil && !now.Before(ks.From) && now.Before(ks.Until) {
-		return ks, nil
-	}
-	if f := z.failed.Load(); f != nil && now.Before(f.until) && !now.Before(f.until.Add(-time.Second)) {
-		return nil, f.err
-	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	if ks := z.current.Load(); ks != nil && !now.Before(ks.From) && now.Before(ks.Until) {
-		return ks, nil
-	}
-	ks, err := z.Timeline.At(now)
-	if err != nil {
-		err = fmt.Errorf("zone %s: %w", z.Name, err)
-		z.failed.Store(&keyFailure{err: err, until: now.Add(time.Second)})
-		return nil, err
-	}
-	z.failed.Store(nil)
-	if cur := z.current.Load(); cur != nil && now.Before(cur.From) && !now.Before(cur.From.Add(-time.Second)) {
-		// A query that read the clock just before another one switched
-		// the set: answer it from the older set, but keep the newer one.
-		return ks, nil
-	}
-	old := z.current.Swap(ks)
-	if old == nil || old.Tag() != ks.Tag() {
-		log.Infof("zone %s: signing with ZSK %d; the key set is looked at again at %s", z.Name, ks.Tag(), ks.Until.UTC().Format(time.RFC3339))
-	}
-	if ks.Fallback && (old == nil || !old.Fallback) {
-		log.Warningf("zone %s: ZSK %d signs past its Inactive time %s: no successor ZSK is published long enough; add one and sign a new bundle",
-			z.Name, ks.Tag(), ks.ZSK.Timers.Inactive.UTC().Format(time.RFC3339))
-	}
-	if old != nil && old.Tag() != ks.Tag() {
-		keyEvents.WithLabelValues(z.Name).Inc()
-	}
-	activeZSK.WithLabelValues(z.Name).Set(float64(ks.Tag()))
-	nextChange.WithLabelValues(z.Name).Set(float64(ks.Until.Unix()))
-	z.countStates(ks, now)
-	z.reportRepairs(ks, now)
-	fallback := 0.0
-	if ks.Fallback {
-		fallback = 1
-	}
-	fallbackInUse.WithLabelValues(z.Name).Set(fallback)
-	return ks, nil
-}
-
-// countStates exports how many ZSKs are in each state at now.
-func (z *Zone) countStates(ks *KeySet, now time.Time) {
-	served := map[keyRef]bool{}
-	for _, rr := range ks.DNSKEY {
-		served[refOf(rr.(*dns.DNSKEY))] = true
-	}
-	n := map[string]int{"planned": 0, "published": 0, "active": 0, "retired": 0, "removed": 0}
-	for _, k := range z.Timeline.ZSKs {
-		switch {
-		case k == ks.ZSK:
-			n["active"]++
-		case served[refOf(k.DNSKEY)] && !activation(k).After(now):
-			n["retired"]++
-		case served[refOf(k.DNSKEY)]:
-			n["published"]++
-		case activation(k).After(now):
-			n["planned"]++
-		default:
-			n["removed"]++
-		}
-	}
-	for state, c := range n {
-		keyStates.WithLabelValues(z.Name, state).Set(float64(c))
-	}
-}
-
-// reportRepairs logs, once per key, what the timeline had to repair: a ZSK
-// its timers publish that the served DNSKEY set lacks (a bundle older than
-// the key), so it cannot sign.
-func (z *Zone) reportRepairs(ks *KeySet, now time.Time) {
-	served := map[keyRef]bool{}
-	for _, rr := range ks.DNSKEY {
-		served[refOf(rr.(*dns.DNSKEY))] = true
-	}
-	for _, k := range z.Timeline.ZSKs {
-		if k.IsKSK() || !k.PublishedAt(now) || served[refOf(k.DNSKEY)] {
-			continue
-		}
-		if _, done := z.reported.LoadOrStore(k.Tag(), true); done {
-			continue
-		}
-		log.Warningf("zone %s: ZSK %d (%s) is published by its timers since %s but not in the signed DNSKEY set of %s: it cannot sign until a bundle that includes it is installed",
-			z.Name, k.Tag(), k.Base, stamp(k.Timers.Publish), z.Timeline.source())
-	}
-}
-
-// logFailure logs err at most once a minute per zone.
-func (z *Zone) logFailure(now time.Time, format string, args ...any) {
-	last := z.logged.Load()
-	if now.Unix()-last < 60 || !z.logged.CompareAndSwap(last, now.Unix()) {
-		return
-	}
-	log.Errorf(format, args...)
-}
-
-func hashString(s string) uint64 { return maphash.String(hashSeed, s) }

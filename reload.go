@@ -1,98 +1,17 @@
 package livesign
 
 import (
-	"context"
 	"crypto/sha256"
 	"fmt"
-	"github.com/livesign/livesign/keystore"
 	"os"
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/livesign/livesign/config"
+	"github.com/livesign/livesign/keystore"
+	"github.com/livesign/livesign/timeline"
 )
-
-// presignLead is how long before a ZSK switch the hottest RRsets are
-// signed with the successor, and presignCount how many.
-const (
-	presignLead  = 3 * time.Second
-	presignCount = 1000
-)
-
-// watch is the background loop of a server block's zones until stop is
-// closed. It sleeps until the next event: a file poll every period (a
-// changed bundle, keys directory or anchor that checks out replaces the old
-// one atomically; one that does not is logged and counted, and the old one
-// keeps serving), a key set running out (the switch happens then, not at
-// the next query), or shortly before a ZSK switch, when the hottest RRsets
-// are signed with the successor.
-func (l *Livesign) watch(period time.Duration, stop <-chan struct{}) {
-	nextPoll := l.now().Add(period)
-	for {
-		now := l.now()
-		wake := nextPoll
-		for _, z := range l.zones {
-			if t := z.nextEvent(now); t.Before(wake) {
-				wake = t
-			}
-		}
-		timer := time.NewTimer(max(wake.Sub(now), 10*time.Millisecond))
-		select {
-		case <-stop:
-			timer.Stop()
-			return
-		case <-timer.C:
-		}
-		now = l.now()
-		if !now.Before(nextPoll) {
-			l.poll()
-			nextPoll = now.Add(period)
-		}
-		for _, z := range l.zones {
-			z.tick(now)
-		}
-	}
-}
-
-// nextEvent returns when the zone's key set next needs attention.
-func (z *Zone) nextEvent(now time.Time) time.Time {
-	ks := z.current.Load()
-	if ks == nil || !now.Before(ks.Until) {
-		return now.Add(time.Second) // failing: try again soon
-	}
-	if !ks.Until.Equal(z.presigned) {
-		return ks.Until.Add(-presignLead)
-	}
-	return ks.Until
-}
-
-// tick switches the key set when it has run out and pre-signs for the
-// next one shortly before.
-func (z *Zone) tick(now time.Time) {
-	ks := z.current.Load()
-	if ks == nil || !now.Before(ks.Until) {
-		if _, err := z.Keys(now); err != nil {
-			z.logFailure(now, "%v", err)
-		}
-		return
-	}
-	if now.Before(ks.Until.Add(-presignLead)) || ks.Until.Equal(z.presigned) {
-		return
-	}
-	z.presigned = ks.Until
-	z.mu.Lock()
-	tl := z.Timeline
-	z.mu.Unlock()
-	next, err := tl.At(ks.Until)
-	if err != nil || next.ZSK == ks.ZSK {
-		return
-	}
-	// Pre-signing must not hold up the loop past the switch.
-	ctx, cancel := context.WithTimeout(context.Background(), presignLead)
-	defer cancel()
-	n := z.signer.Presign(ctx, z.Name, next.ZSK, ks.Until, presignCount)
-	log.Infof("zone %s: ZSK %d takes over from %d at %s; pre-signed %d hot RRsets with it",
-		z.Name, next.Tag(), ks.Tag(), ks.Until.UTC().Format(time.RFC3339), n)
-}
 
 // poll checks every zone once: reloads changed files and updates coverage.
 func (l *Livesign) poll() {
@@ -106,7 +25,7 @@ func (l *Livesign) poll() {
 
 // fingerprint identifies the contents of a zone's files: the bundle and
 // anchor bytes and the names, sizes and times of the key files.
-func fingerprint(cfg Config) (string, error) {
+func fingerprint(cfg config.Config) (string, error) {
 	h := sha256.New()
 	for _, f := range []string{cfg.Bundle, cfg.TrustAnchor} {
 		if f == "" {
@@ -193,7 +112,7 @@ func (z *Zone) reload(now time.Time) {
 	z.failed.Store(nil)
 	z.mu.Unlock()
 	reloads.WithLabelValues(z.Name, "loaded").Inc()
-	log.Infof("zone %s: loaded new keys from %s and DNSKEY set from %s", z.Name, z.cfg.Keys, tl.source())
+	log.Infof("zone %s: loaded new keys from %s and DNSKEY set from %s", z.Name, z.cfg.Keys, tl.Source())
 	z.Keys(now)
 }
 
@@ -201,7 +120,7 @@ func (z *Zone) reload(now time.Time) {
 // a warning once an hour saying what the operator must do.
 func (z *Zone) coverage(now time.Time) {
 	z.mu.Lock()
-	b := z.Timeline.Bundle
+	b := z.Timeline.Bundle()
 	var gap keystore.Gap
 	if b != nil {
 		gap = b.FirstGap(now)
@@ -220,9 +139,9 @@ func (z *Zone) coverage(now time.Time) {
 	z.lastWarn = now
 	if gap.Inner() {
 		log.Warningf("zone %s: the bundle %s has no valid DNSKEY signature from %s to %s (slot %d's RRSIGs expire before slot %d is in force): re-sign (Knot: rrsig-lifetime longer than the KSR record spacing, or livesign plan -format knot with its default -resign) and install the new SKR before %s",
-			z.Name, z.cfg.Bundle, stamp(end), stamp(gap.End), gap.Slot, gap.Next, stamp(end))
+			z.Name, z.cfg.Bundle, timeline.Stamp(end), timeline.Stamp(gap.End), gap.Slot, gap.Next, timeline.Stamp(end))
 		return
 	}
 	log.Warningf("zone %s: the bundle %s covers only %s more (until %s): have the offline KSK sign a new one and install it",
-		z.Name, z.cfg.Bundle, left.Round(time.Second), stamp(end))
+		z.Name, z.cfg.Bundle, left.Round(time.Second), timeline.Stamp(end))
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livesign/livesign/config"
 	"github.com/livesign/livesign/keystore"
 	"github.com/miekg/dns"
 	dto "github.com/prometheus/client_model/go"
@@ -51,7 +52,7 @@ func TestReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := testNow
-	l, err := New([]Config{cfg}, func() time.Time { return now })
+	l, err := New([]config.Config{cfg}, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/coredns/coredns/plugin/pkg/cache"
 	"github.com/coredns/coredns/request"
+	"github.com/livesign/livesign/timeline"
 	"github.com/miekg/dns"
 )
 
@@ -22,7 +23,7 @@ type respCache struct {
 
 type respEntry struct {
 	key     string
-	keys    *KeySet
+	keys    *timeline.KeySet
 	msg     *dns.Msg
 	expires time.Time
 }
@@ -68,7 +69,7 @@ func respKey(state request.Request, co bool) string {
 
 // get returns a copy of the cached answer for key signed under ks, made the
 // reply to the query in state (ID, question, OPT), or nil.
-func (rc *respCache) get(key string, ks *KeySet, state request.Request, co bool, now time.Time) *dns.Msg {
+func (rc *respCache) get(key string, ks *timeline.KeySet, state request.Request, co bool, now time.Time) *dns.Msg {
 	if rc == nil || key == "" {
 		return nil
 	}
@@ -99,7 +100,7 @@ func withoutOPT(rrs []dns.RR) []dns.RR {
 // put keeps a copy of m, the signed answer to key under ks, unless it
 // denies a name or is an error, at most until window, when the signature
 // validity window changes: replicas then all serve the new window's RRSIGs.
-func (rc *respCache) put(key string, ks *KeySet, m *dns.Msg, nameError bool, now, window time.Time) {
+func (rc *respCache) put(key string, ks *timeline.KeySet, m *dns.Msg, nameError bool, now, window time.Time) {
 	if rc == nil || key == "" || nameError || m.Truncated || (m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError) || m.Len() > maxCachedSize {
 		return
 	}

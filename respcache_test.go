@@ -6,6 +6,7 @@ import (
 
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/coredns/coredns/request"
+	"github.com/livesign/livesign/timeline"
 	"github.com/miekg/dns"
 )
 
@@ -54,7 +55,7 @@ func TestResponseCache(t *testing.T) {
 	}
 
 	// Another key set (a switch or a reload) does not see old entries.
-	z.current.Store(&KeySet{DNSKEY: ks.DNSKEY, DNSKEYSigs: ks.DNSKEYSigs, ZSK: ks.ZSK, From: ks.From, Until: ks.Until})
+	z.current.Store(&timeline.KeySet{DNSKEY: ks.DNSKEY, DNSKEYSigs: ks.DNSKEYSigs, ZSK: ks.ZSK, From: ks.From, Until: ks.Until})
 	hits = responseHitCount(z.Name)
 	query(t, l, "www.example.net.", dns.TypeA, queryOpt{do: true})
 	if responseHitCount(z.Name) != hits {
@@ -67,7 +68,7 @@ func TestResponseCache(t *testing.T) {
 // RRSIGs at the same instant.
 func TestResponseCacheWindow(t *testing.T) {
 	rc := newRespCache(16, time.Minute)
-	ks := &KeySet{Until: testNow.Add(time.Hour)}
+	ks := &timeline.KeySet{Until: testNow.Add(time.Hour)}
 	m := new(dns.Msg)
 	m.SetQuestion("www.example.net.", dns.TypeA)
 	m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: "www.example.net.", Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300}, A: []byte{192, 0, 2, 1}}}

@@ -16,6 +16,7 @@ import (
 	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/coredns/coredns/plugin/pkg/cache"
 	"github.com/livesign/livesign/keystore"
+	"github.com/livesign/livesign/timeline"
 	"github.com/miekg/dns"
 	"golang.org/x/sync/singleflight"
 )
@@ -37,7 +38,7 @@ type Signer struct {
 	flight  singleflight.Group
 	slots   chan struct{}
 	pool    *signPool
-	ids     sync.Map // keyRef -> *keyIdentity
+	ids     sync.Map // timeline.KeyRef -> *keyIdentity
 }
 
 type sigEntry struct {
@@ -71,8 +72,14 @@ func NewSigner(validity, refresh time.Duration, size, concurrent int) *Signer {
 // validity, floor counted from the Unix epoch. Every replica computes the
 // same window, so caches stay warm.
 func (s *Signer) Window(now time.Time) (inception, expiration time.Time) {
-	base := alignedBase(now, s.Refresh)
+	base := timeline.WindowBase(now, s.Refresh)
 	return base.Add(-time.Hour), base.Add(s.Validity)
+}
+
+// WindowEnd returns when the validity window of signatures made at now
+// ends: the next aligned base, when every replica moves to new RRSIGs.
+func (s *Signer) WindowEnd(now time.Time) time.Time {
+	return timeline.WindowBase(now, s.Refresh).Add(s.Refresh)
 }
 
 // Sign returns the RRSIG over rrset made by zsk for zone. All RRs in rrset
@@ -210,7 +217,7 @@ type keyIdentity struct {
 // identity returns the ZSK's identity, computed once per key: a key tag
 // is computed by packing the DNSKEY, too slow for every query.
 func (s *Signer) identity(zsk *keystore.Key) *keyIdentity {
-	ref := refOf(zsk.DNSKEY) // not the *Key: every reload makes new ones
+	ref := timeline.RefOf(zsk.DNSKEY) // not the *Key: every reload makes new ones
 	if v, ok := s.ids.Load(ref); ok {
 		return v.(*keyIdentity)
 	}
@@ -224,10 +231,7 @@ func (s *Signer) identity(zsk *keystore.Key) *keyIdentity {
 	return id
 }
 
-var (
-	hashSeed = maphash.MakeSeed()
-	keyBufs  = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-)
+var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // Presign signs, with zsk and the window in force at at, the n RRsets of
 // zone whose signatures were served most often, so that the first queries

@@ -2,13 +2,12 @@ package livesign
 
 import (
 	"crypto"
-	"crypto/ecdsa"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/livesign/livesign/keystore"
 	"github.com/miekg/dns"
 )
 
@@ -82,25 +81,5 @@ func run(j *signJob) (err error) {
 			err = fmt.Errorf("signing %s %s panicked: %v", j.rrset[0].Header().Name, dns.TypeToString[j.rrset[0].Header().Rrtype], r)
 		}
 	}()
-	k := j.key
-	if e, ok := k.(*ecdsa.PrivateKey); ok {
-		k = rfc6979{e}
-	}
-	return j.sig.Sign(k, j.rrset)
-}
-
-// rfc6979 makes ECDSA signatures deterministic (RFC 6979; crypto/ecdsa
-// does so when given no random source), as Ed25519's are by design:
-//   - replicas sharing a ZSK make byte-identical RRSIGs for an RRset in a
-//     validity window, so the answers behind one service address agree;
-//   - a signature does not depend on the host's random source;
-//   - it costs a quarter less CPU than the hedged default, which builds an
-//     HMAC-SHA-512 DRBG for every signature (bench/README.md).
-//
-// The nonce is derived from the private key and the digest, so it is as
-// secret as the key and never repeats for different data.
-type rfc6979 struct{ *ecdsa.PrivateKey }
-
-func (k rfc6979) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	return k.PrivateKey.Sign(nil, digest, opts)
+	return j.sig.Sign(keystore.Deterministic(j.key), j.rrset)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coredns/coredns/plugin/file"
+	"github.com/livesign/livesign/config"
 	"github.com/livesign/livesign/keystore"
 	"github.com/miekg/dns"
 )
@@ -17,11 +18,11 @@ import (
 // (testdata/bind920), at now.
 func bind920Plugin(t *testing.T, now time.Time) *Livesign {
 	t.Helper()
-	cfg := DefaultConfig("example.org.")
+	cfg := config.Default("example.org.")
 	cfg.Keys = copyKeys(t, "testdata/bind920/zsk")
 	cfg.Bundle = "testdata/bind920/example.org.skr"
 	cfg.TrustAnchor = "testdata/bind920/ksk.ds"
-	l, err := New([]Config{cfg}, func() time.Time { return now })
+	l, err := New([]config.Config{cfg}, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestSKRSlotsServed(t *testing.T) {
 // zone: the SKR is served as signed, that key never signs, and Notes names
 // the key and the slot.
 func TestSKRDisagreesWithKeyFiles(t *testing.T) {
-	cfg := DefaultConfig("example.org.")
+	cfg := config.Default("example.org.")
 	cfg.Keys = copyKeys(t, "testdata/bind920/zsk")
 	cfg.Bundle = "testdata/bind920/example.org.skr"
 	cfg.TrustAnchor = "testdata/bind920/ksk.ds"
@@ -106,7 +107,7 @@ func TestSKRDisagreesWithKeyFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	l, err := New([]Config{cfg}, func() time.Time { return now })
+	l, err := New([]config.Config{cfg}, func() time.Time { return now })
 	if err != nil {
 		t.Fatalf("an SKR that lacks a new ZSK of the key files was refused: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/coredns/coredns/plugin/pkg/nonwriter"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/coredns/coredns/request"
+	"github.com/livesign/livesign/config"
 	"github.com/miekg/dns"
 )
 
@@ -48,7 +49,7 @@ func (u spoofingUpstream) Lookup(ctx context.Context, state request.Request, nam
 // spoofingUpstream, and the truth to check its replies against.
 func newTruthPlugin(t testing.TB, db string) (*Livesign, *zoneTruth, []dns.RR) {
 	t.Helper()
-	l, err := New([]Config{testConfig(t.(*testing.T))}, func() time.Time { return testNow })
+	l, err := New([]config.Config{testConfig(t.(*testing.T))}, func() time.Time { return testNow })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livesign/livesign/timeline"
 	"github.com/miekg/dns"
 )
 
@@ -280,7 +281,7 @@ func (t *zoneTruth) checkNSEC(n *dns.NSEC) []string {
 }
 
 // keyTypesOf returns the types a key set serves at the apex.
-func keyTypesOf(ks *KeySet) []uint16 {
+func keyTypesOf(ks *timeline.KeySet) []uint16 {
 	out := []uint16{dns.TypeDNSKEY}
 	if len(ks.CDS) > 0 {
 		out = append(out, dns.TypeCDS)

@@ -64,27 +64,24 @@ func Keys(applied []Applied) []*Key {
 // PlanDir plans the ZSKs of zone in dir from from to until under p and
 // applies the plan (see Policy.Plan and ApplySchedule), holding Lock(dir)
 // so that two processes sharing dir never generate keys at once. New keys
-// get the algorithm of the existing ZSKs, or alg when there are none.
+// get algorithm alg (see ZSKAlgorithm); no tag of a key in dir is reused.
 func PlanDir(dir, zone string, alg uint8, p Policy, from, until time.Time) (*Schedule, []Applied, error) {
 	unlock, err := Lock(dir)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer unlock()
-	all, err := ReadKeyDir(dir, zone)
+	all, err := ReadKeys(dir, Selection{Zone: zone})
 	if err != nil {
 		return nil, nil, err
 	}
 	used := map[uint16]bool{}
-	var zsks []*Key
 	for _, k := range all {
 		used[k.Tag()] = true
-		if !k.IsKSK() {
-			zsks = append(zsks, k)
-		}
 	}
-	if n := len(zsks); n > 0 {
-		alg = zsks[n-1].DNSKEY.Algorithm
+	zsks, err := ReadKeys(dir, Selection{Zone: zone, Role: ZSKRole, Private: PrivateRequired})
+	if err != nil {
+		return nil, nil, err
 	}
 	sched, err := p.Plan(zsks, from, until)
 	if err != nil {

@@ -38,24 +38,11 @@ func SignDNSKEYs(zone string, ksks []*Key, keys []*dns.DNSKEY, ttl uint32, incep
 		rrset[i] = k
 	}
 	s := &Slot{Start: inception.UTC().Truncate(time.Second), DNSKEY: set}
-	for _, k := range ksks {
-		if k.Signer == nil {
-			return nil, fmt.Errorf("keystore: KSK %d of %s has no private key", k.Tag(), zone)
-		}
-		sig := &dns.RRSIG{
-			Hdr:        dns.RR_Header{Name: zone, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: ttl},
-			Algorithm:  k.DNSKEY.Algorithm,
-			OrigTtl:    ttl,
-			Expiration: uint32(expiration.Unix()),
-			Inception:  uint32(inception.Unix()),
-			KeyTag:     k.Tag(),
-			SignerName: zone,
-		}
-		if err := sig.Sign(k.Signer, rrset); err != nil {
-			return nil, fmt.Errorf("keystore: signing the DNSKEY RRset of %s with KSK %d: %w", zone, k.Tag(), err)
-		}
-		s.RRSIGs = append(s.RRSIGs, sig)
+	sigs, err := signKeySets(zone, ksks, [][]dns.RR{rrset}, ttl, inception, expiration)
+	if err != nil {
+		return nil, err
 	}
+	s.RRSIGs = sigs
 	return s, nil
 }
 
@@ -105,16 +92,11 @@ func AddCDS(s *Slot, zone string, ksks []*Key, ttl uint32, inception, expiration
 		s.CDNSKEY = append(s.CDNSKEY, n)
 		cdnskey = append(cdnskey, n)
 	}
-	for _, k := range ksks {
-		for _, set := range [][]dns.RR{cdnskey, cds} {
-			sig := &dns.RRSIG{Hdr: hdr(dns.TypeRRSIG), Algorithm: k.DNSKEY.Algorithm, OrigTtl: ttl, KeyTag: k.Tag(), SignerName: zone,
-				Inception: uint32(inception.Unix()), Expiration: uint32(expiration.Unix())}
-			if err := sig.Sign(k.Signer, set); err != nil {
-				return fmt.Errorf("keystore: signing the %s RRset of %s with KSK %d: %w", dns.TypeToString[set[0].Header().Rrtype], zone, k.Tag(), err)
-			}
-			s.RRSIGs = append(s.RRSIGs, sig)
-		}
+	sigs, err := signKeySets(zone, ksks, [][]dns.RR{cdnskey, cds}, ttl, inception, expiration)
+	if err != nil {
+		return err
 	}
+	s.RRSIGs = append(s.RRSIGs, sigs...)
 	return nil
 }
 

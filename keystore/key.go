@@ -35,14 +35,22 @@ func (k *Key) IsKSK() bool { return k.DNSKEY.Flags&dns.SEP != 0 }
 // PublishedAt reports whether the key is published at t: Publish (or Created when
 // Publish is unset, or always when both are unset) <= t, and t < Delete when Delete is set.
 func (k *Key) PublishedAt(t time.Time) bool {
-	return within(t, first(k.Timers.Publish, k.Timers.Created), k.Timers.Delete)
+	return within(t, k.PublishedSince(), k.Timers.Delete)
 }
 
 // ActiveAt reports whether the key is active at t: Activate (or Created when
 // Activate is unset, or always when both are unset) <= t, and t < Inactive when Inactive is set.
 func (k *Key) ActiveAt(t time.Time) bool {
-	return within(t, first(k.Timers.Activate, k.Timers.Created), k.Timers.Inactive)
+	return within(t, k.ActiveSince(), k.Timers.Inactive)
 }
+
+// PublishedSince returns since when the key is published: Publish, else
+// Created, else the zero time (always).
+func (k *Key) PublishedSince() time.Time { return first(k.Timers.Publish, k.Timers.Created) }
+
+// ActiveSince returns since when the key is active: Activate, else Created,
+// else the zero time (always).
+func (k *Key) ActiveSince() time.Time { return first(k.Timers.Activate, k.Timers.Created) }
 
 // first returns the first non-zero time of ts, or the zero time.
 func first(ts ...time.Time) time.Time {

@@ -183,3 +183,20 @@ func SameKSR(a, b *KSR) bool {
 	}
 	return true
 }
+
+// WriteKSRFile writes k to path (atomically, mode 0644) unless path already
+// holds a KSR that asks for the same thing (SameKSR), and says whether it
+// wrote: planning again with the same inputs leaves the file as it is.
+func WriteKSRFile(path string, k *KSR) (changed bool, err error) {
+	if old, err := ReadKSR(path, k.Zone); err == nil && SameKSR(old, k) {
+		return false, nil
+	}
+	var b strings.Builder
+	if err := WriteKSR(&b, k); err != nil {
+		return false, err
+	}
+	if err := WriteFileAtomic(path, []byte(b.String()), 0o644); err != nil {
+		return false, err
+	}
+	return true, nil
+}

@@ -164,23 +164,11 @@ func signSlot(ksr *KSR, i int, ksks []*Key, t time.Time, ttl uint32, p SignPolic
 	if err := checkTagCollisions(s.DNSKEY); err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	for _, k := range signers {
-		for _, set := range [][]dns.RR{asRRs(s.DNSKEY), asRRs(s.CDNSKEY), asRRs(s.CDS)} {
-			sig := &dns.RRSIG{
-				Hdr:        hdr(dns.TypeRRSIG),
-				Algorithm:  k.DNSKEY.Algorithm,
-				OrigTtl:    ttl,
-				Inception:  uint32(t.Add(-p.Inception).Unix()),
-				Expiration: uint32(t.Add(p.Validity).Unix()),
-				KeyTag:     k.Tag(),
-				SignerName: zone,
-			}
-			if err := sig.Sign(k.Signer, set); err != nil {
-				return nil, fmt.Errorf("%s: signing %s with KSK %d: %w", where, dns.TypeToString[set[0].Header().Rrtype], k.Tag(), err)
-			}
-			s.RRSIGs = append(s.RRSIGs, sig)
-		}
+	sigs, err := signKeySets(zone, signers, [][]dns.RR{asRRs(s.DNSKEY), asRRs(s.CDNSKEY), asRRs(s.CDS)}, ttl, t.Add(-p.Inception), t.Add(p.Validity))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
 	}
+	s.RRSIGs = append(s.RRSIGs, sigs...)
 	sort.SliceStable(s.RRSIGs, func(a, b int) bool {
 		return sigOrder(s.RRSIGs[a].TypeCovered) < sigOrder(s.RRSIGs[b].TypeCovered)
 	})

@@ -67,6 +67,9 @@ func parseRRs(data []byte, file, origin string, defTTL uint32) ([]lineRR, error)
 		if _, err := dns.PackRR(rr, make([]byte, dns.Len(rr)+512), 0, nil, false); err != nil {
 			return nil, fmt.Errorf("keystore: %s:%d: invalid %s record: %w", file, start+1, dns.TypeToString[rr.Header().Rrtype], err)
 		}
+		if !printableASCII(rr.Header().Name) {
+			return nil, fmt.Errorf("keystore: %s:%d: the owner name holds raw octets outside printable ASCII: write them as \\DDD", file, start+1)
+		}
 		out = append(out, lineRR{RR: rr, Line: start + 1})
 		next = lc.lines
 	}
@@ -81,4 +84,15 @@ func parseRRs(data []byte, file, origin string, defTTL uint32) ([]lineRR, error)
 func skippable(line string) bool {
 	t := strings.TrimSpace(line)
 	return t == "" || strings.HasPrefix(t, ";") || strings.HasPrefix(t, "$")
+}
+
+// printableASCII tells whether s holds printable ASCII only, as every name
+// written in presentation format with \DDD escapes does.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }

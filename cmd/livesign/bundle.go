@@ -157,22 +157,15 @@ func formatDuration(d time.Duration) string {
 // private keys) sign; the ones only published at t are in the set unsigned-by.
 // ZSK files in dir are ignored, so their .private files are never read.
 func readKSKs(dir, zone string, t time.Time) (signers, published []*keystore.Key, err error) {
-	pubs, err := keystore.ReadPublicKeyDir(dir, zone)
+	ksks, err := keystore.ReadKeys(dir, keystore.Selection{Zone: zone, Role: keystore.KSKRole, Private: keystore.PrivateRequired, SigningAt: t})
 	if err != nil {
 		return nil, nil, err
 	}
 	var inactive []string
-	for _, p := range pubs {
-		if !p.IsKSK() {
-			continue
-		}
+	for _, p := range ksks {
 		switch {
 		case p.ActiveAt(t):
-			k, err := keystore.ReadKey(p.Base)
-			if err != nil {
-				return nil, nil, err
-			}
-			signers = append(signers, k)
+			signers = append(signers, p)
 		case p.PublishedAt(t):
 			published = append(published, p)
 			inactive = append(inactive, fmt.Sprintf("%d (Activate %s)", p.Tag(), p.Timers.Activate.UTC().Format(time.RFC3339)))
@@ -191,15 +184,9 @@ func readKSKs(dir, zone string, t time.Time) (signers, published []*keystore.Key
 
 // readZSKs reads the ZSK public keys of zone in dir.
 func readZSKs(dir, zone string) ([]*keystore.Key, error) {
-	pubs, err := keystore.ReadPublicKeyDir(dir, zone)
+	zsks, err := keystore.ReadKeys(dir, keystore.Selection{Zone: zone, Role: keystore.ZSKRole})
 	if err != nil {
 		return nil, err
-	}
-	var zsks []*keystore.Key
-	for _, p := range pubs {
-		if !p.IsKSK() {
-			zsks = append(zsks, p)
-		}
 	}
 	if len(zsks) == 0 {
 		return nil, fmt.Errorf("bundle: no ZSK of %s in %s (K%s+*.key with flags 256)%s: make one with livesign keygen -zsk on the signer side and copy its .key file here", zone, dir, zone, otherZones(dir, zone))

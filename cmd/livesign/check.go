@@ -8,8 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	plugin "github.com/livesign/livesign"
 	"github.com/livesign/livesign/keystore"
+	"github.com/livesign/livesign/timeline"
 	"github.com/miekg/dns"
 )
 
@@ -70,11 +70,11 @@ func check(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageErrorf(fs, "check: %v", err)
 	}
-	tl := &plugin.Timeline{}
-	if tl.DNSKEYTTL, err = positiveDuration("dnskey-ttl", *ttlFlag); err != nil {
+	in := timeline.Inputs{Policy: keystore.DefaultPolicy()}
+	if in.Policy.DNSKEYTTL, err = positiveDuration("dnskey-ttl", *ttlFlag); err != nil {
 		return usageErrorf(fs, "check: %v", err)
 	}
-	if tl.PropagationDelay, err = positiveDuration("propagation-delay", *propFlag); err != nil {
+	if in.Policy.PropagationDelay, err = positiveDuration("propagation-delay", *propFlag); err != nil {
 		return usageErrorf(fs, "check: %v", err)
 	}
 	zoneName := *zone
@@ -88,32 +88,36 @@ func check(args []string, stdout, stderr io.Writer) error {
 		}
 		zoneName = keys[0].Hdr.Name
 	}
-	tl.Zone = dns.CanonicalName(zoneName)
-	if tl.Bundle, err = keystore.ReadBundle(*bundleFile, tl.Zone); err != nil {
+	in.Zone = dns.CanonicalName(zoneName)
+	if in.Bundle, err = keystore.ReadBundle(*bundleFile, in.Zone); err != nil {
 		return err
 	}
 	if *anchorFile != "" {
-		if tl.Anchor, err = keystore.ReadAnchor(*anchorFile, tl.Zone); err != nil {
+		if in.Anchor, err = keystore.ReadAnchor(*anchorFile, in.Zone); err != nil {
 			return err
 		}
 	}
 	var problems []string
 	if *keysDir != "" {
-		if tl.ZSKs, problems, err = readCheckZSKs(*keysDir, tl.Zone); err != nil {
+		if in.ZSKs, problems, err = readCheckZSKs(*keysDir, in.Zone); err != nil {
 			return err
 		}
 		// As the plugin loads them: one algorithm for all keys.
-		if err := keystore.CheckAlgorithms(tl.Zone, append(tl.Bundle.KSKs(), tl.ZSKs...)); err != nil {
+		if err := keystore.CheckAlgorithms(in.Zone, append(in.Bundle.KSKs(), in.ZSKs...)); err != nil {
 			problems = append(problems, err.Error())
 		}
 	}
-	fmt.Fprintf(stdout, "zone %s, bundle %s (%s), checked at %s\n", tl.Zone, *bundleFile, bundleKind(tl.Bundle), stamp(at))
-	if tl.Anchor == nil {
+	tl, err := timeline.New(in)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "zone %s, bundle %s (%s), checked at %s\n", tl.Zone(), *bundleFile, bundleKind(tl.Bundle()), stamp(at))
+	if tl.Anchor() == nil {
 		fmt.Fprintf(stdout, "warning: no -trust-anchor: the bundle's own KSK is trusted\n")
 	}
 	problems = append(problems, printSlots(stdout, tl, at)...)
-	if len(tl.ZSKs) > 0 {
-		printTimeline(stdout, tl.ZSKs, at)
+	if len(tl.ZSKs()) > 0 {
+		printTimeline(stdout, tl.ZSKs(), at)
 	}
 	checked := true
 	if err := tl.Check(at); err != nil { // without keys: each slot's signatures
@@ -123,7 +127,7 @@ func check(args []string, stdout, stderr io.Writer) error {
 	for _, n := range tl.Notes(at) {
 		fmt.Fprintf(stdout, "note: %s\n", n)
 	}
-	if len(tl.ZSKs) > 0 {
+	if len(tl.ZSKs()) > 0 {
 		if ks, err := tl.At(at); err != nil {
 			if checked { // else Check said it already
 				problems = append(problems, err.Error())
@@ -132,10 +136,10 @@ func check(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "signing at %s: ZSK %d\n", stamp(at), ks.Tag())
 		}
 	}
-	gap := tl.Bundle.FirstGap(at)
+	gap := tl.Bundle().FirstGap(at)
 	end := gap.Start
 	if gap.Slot > 0 && !end.After(at) {
-		if _, exp, ok := tl.Bundle.Slots[gap.Slot-1].Validity(); ok && !exp.After(at) {
+		if _, exp, ok := tl.Bundle().Slots[gap.Slot-1].Validity(); ok && !exp.After(at) {
 			end = exp // over already: say since when
 		}
 		if gap.Inner() {
@@ -144,7 +148,7 @@ func check(args []string, stdout, stderr io.Writer) error {
 	}
 	cover := end.Sub(at)
 	fmt.Fprintf(stdout, "coverage: %s (until %s)\n", formatSpan(cover), stamp(end))
-	for g, n := gap, 0; g.Inner(); g, n = tl.Bundle.FirstGap(g.End), n+1 {
+	for g, n := gap, 0; g.Inner(); g, n = tl.Bundle().FirstGap(g.End), n+1 {
 		if n == 10 {
 			fmt.Fprintf(stdout, "gap: ... (more)\n")
 			break
@@ -153,11 +157,11 @@ func check(args []string, stdout, stderr io.Writer) error {
 	}
 	switch {
 	case gap.Inner():
-		problems = append(problems, gapProblem(tl.Bundle, gap))
+		problems = append(problems, gapProblem(tl.Bundle(), gap))
 	case cover <= 0 && gap.Slot == 0:
-		problems = append(problems, fmt.Sprintf("no slot of the bundle is in force at %s: its first slot starts at %s", stamp(at), stamp(tl.Bundle.Slots[0].Start)))
+		problems = append(problems, fmt.Sprintf("no slot of the bundle is in force at %s: its first slot starts at %s", stamp(at), stamp(tl.Bundle().Slots[0].Start)))
 	case cover <= 0:
-		if tl.Bundle.SKR {
+		if tl.Bundle().SKR {
 			problems = append(problems, fmt.Sprintf("the bundle's last signatures expired at %s: sign a new SKR (livesign plan, then sign-ksr on the KSK side) and install it", stamp(end)))
 		} else {
 			problems = append(problems, fmt.Sprintf("the bundle's signatures expired at %s: sign the DNSKEY RRset again on the KSK side (livesign bundle) and install it", stamp(end)))
@@ -171,7 +175,7 @@ func check(args []string, stdout, stderr io.Writer) error {
 	}
 	if cover < warn {
 		todo := "run livesign plan and have the KSK side sign the KSR now, then install the new SKR"
-		if !tl.Bundle.SKR {
+		if !tl.Bundle().SKR {
 			todo = "have the KSK side sign the DNSKEY RRset again (livesign bundle) now, then install it"
 		}
 		return &exitError{2, fmt.Sprintf("check: warning: the bundle covers only %s (until %s), less than -warn-coverage %s: %s", formatSpan(cover), stamp(end), formatDuration(warn), todo)}
@@ -206,22 +210,14 @@ func slotValidity(s *keystore.Slot) string {
 // readCheckZSKs reads the ZSKs of zone in dir; a ZSK without its private
 // key is reported as a problem (the server could not sign with it).
 func readCheckZSKs(dir, zone string) ([]*keystore.Key, []string, error) {
-	pubs, err := keystore.ReadPublicKeyDir(dir, zone)
-	if err != nil {
-		return nil, nil, err
-	}
-	var zsks []*keystore.Key
+	zsks, err := keystore.ReadKeys(dir, keystore.Selection{Zone: zone, Role: keystore.ZSKRole, Private: keystore.PrivateWhereReadable})
 	var problems []string
-	for _, p := range pubs {
-		if p.IsKSK() {
-			continue
+	if errs, ok := keystore.IsPrivateKeyErrors(err); ok {
+		for _, e := range errs {
+			problems = append(problems, e.Error())
 		}
-		k, err := keystore.ReadKey(p.Base)
-		if err != nil {
-			problems = append(problems, err.Error())
-			k = p
-		}
-		zsks = append(zsks, k)
+	} else if err != nil {
+		return nil, nil, err
 	}
 	if len(zsks) == 0 {
 		problems = append(problems, fmt.Sprintf("no ZSK of %s in %s: the server has nothing to sign with; run livesign plan -keys %s", zone, dir, dir))
@@ -239,11 +235,11 @@ func bundleKind(b *keystore.Bundle) string {
 
 // printSlots prints one line per slot: start, DNSKEY tags, RRSIG validity and
 // the signing ZSK(s) while the slot is in force; past slots are marked.
-func printSlots(w io.Writer, tl *plugin.Timeline, at time.Time) []string {
+func printSlots(w io.Writer, tl *timeline.Timeline, at time.Time) []string {
 	var problems []string
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SLOT\tSTART\tDNSKEY\tRRSIG VALIDITY\tSIGNING ZSK")
-	slots := tl.Bundle.Slots
+	slots := tl.Bundle().Slots
 	for i := range slots {
 		s := &slots[i]
 		next := time.Time{}
@@ -274,7 +270,7 @@ func printSlots(w io.Writer, tl *plugin.Timeline, at time.Time) []string {
 			}
 		}
 		signer := "-"
-		if len(tl.ZSKs) > 0 && mark != " (past)" {
+		if len(tl.ZSKs()) > 0 && mark != " (past)" {
 			signer = slotSigners(tl, s.Start, next, at)
 		}
 		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%s\t%s\n", i+1, mark, stamp(s.Start), strings.Join(keys, " "), validity, signer)
@@ -285,7 +281,7 @@ func printSlots(w io.Writer, tl *plugin.Timeline, at time.Time) []string {
 
 // slotSigners lists the ZSKs that sign while a slot is in force (from its
 // start, or at, to the next slot), e.g. "7181, 17577 from 2026-12-01T00:00:00Z".
-func slotSigners(tl *plugin.Timeline, from, next, at time.Time) string {
+func slotSigners(tl *timeline.Timeline, from, next, at time.Time) string {
 	if from.Before(at) {
 		from = at
 	}

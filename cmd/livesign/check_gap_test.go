@@ -29,7 +29,7 @@ func gapCeremony(t *testing.T, resign string) (zskDir string, ksr *keystore.KSR,
 	if err != nil {
 		t.Fatal(err)
 	}
-	ksks, err := keystore.ReadKeyDir(kskDir, "example.org")
+	ksks, err := keystore.ReadKeys(kskDir, keystore.Selection{Zone: "example.org", Private: keystore.PrivateRequired})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -87,30 +86,5 @@ func TestParseTime(t *testing.T) {
 		case tc.want != "" && (err != nil || stamp(got) != tc.want):
 			t.Errorf("%q: %v %v, want %s", tc.in, stamp(got), err, tc.want)
 		}
-	}
-}
-
-func TestCorefileBlock(t *testing.T) {
-	dir := t.TempDir()
-	cf := filepath.Join(dir, "Corefile")
-	writeCorefile := func(s string) {
-		t.Helper()
-		if err := osWriteFile(cf, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	writeCorefile("a.example {\n livesign { \n zsk-lifetime 9d\n }\n}\nb.example:1053 {\n livesign b.example {\n zsk-lifetime 8d # c\n dnskey-ttl 2h\n }\n}\n")
-	for zone, want := range map[string]string{"a.example": "9d", "b.example.": "8d"} {
-		b, err := corefileBlock(cf, zone)
-		if err != nil || len(b["zsk-lifetime"]) != 1 || b["zsk-lifetime"][0] != want {
-			t.Errorf("%s: %v %v", zone, b, err)
-		}
-	}
-	if _, err := corefileBlock(cf, "c.example"); err == nil || !strings.Contains(err.Error(), "no livesign block for c.example.") {
-		t.Errorf("c.example: %v", err)
-	}
-	writeCorefile("a.example {\n livesign {\n zsk-lifetime 9d\n")
-	if _, err := corefileBlock(cf, "a.example"); err == nil || !strings.Contains(err.Error(), "not closed") {
-		t.Errorf("unclosed: %v", err)
 	}
 }

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	plugin "github.com/livesign/livesign"
 	"github.com/livesign/livesign/internal/validators"
 	"github.com/livesign/livesign/keystore"
+	"github.com/livesign/livesign/timeline"
 )
 
 // tool runs an external command in dir and returns its stdout; it fails the
@@ -88,7 +88,7 @@ func TestLivesignKSRToKnotSKR(t *testing.T) {
 // every instant of the next days, and that livesign check passes.
 func serveCheck(t *testing.T, zone, zskDir, skrFile, anchorFile string, days int) {
 	t.Helper()
-	zsks, err := keystore.ReadKeyDir(zskDir, zone)
+	zsks, err := keystore.ReadKeys(zskDir, keystore.Selection{Zone: zone, Private: keystore.PrivateRequired})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,10 @@ func serveCheck(t *testing.T, zone, zskDir, skrFile, anchorFile string, days int
 	if err != nil {
 		t.Fatal(err)
 	}
-	tl := &plugin.Timeline{Zone: zone + ".", ZSKs: zsks, Bundle: b, Anchor: a}
+	tl, err := timeline.New(timeline.Inputs{Zone: zone + ".", ZSKs: zsks, Bundle: b, Anchor: a})
+	if err != nil {
+		t.Fatal(err)
+	}
 	from := time.Now().Add(time.Minute)
 	if err := tl.Check(from); err != nil {
 		t.Fatal(err)

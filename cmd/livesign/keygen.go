@@ -54,7 +54,7 @@ func keygen(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
 		return fmt.Errorf("keygen: -dir %s: cannot create the directory: %v", *dir, unwrapPath(err))
 	}
-	existing, err := keystore.ReadPublicKeyDir(*dir, *zone)
+	existing, err := keystore.ReadKeys(*dir, keystore.Selection{Zone: *zone})
 	if err != nil {
 		return err
 	}

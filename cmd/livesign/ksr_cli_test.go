@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	plugin "github.com/livesign/livesign"
 	"github.com/livesign/livesign/keystore"
+	"github.com/livesign/livesign/timeline"
 )
 
 // dirSnapshot returns the contents of every file in dir.
@@ -89,7 +89,7 @@ func TestPlanSignKSRServe(t *testing.T) {
 			}
 
 			mustRun(t, "sign-ksr", "-ksk", kskDir, "-ksr", ksr, "-out", skr)
-			zsks, err := keystore.ReadKeyDir(zskDir, "example.org")
+			zsks, err := keystore.ReadKeys(zskDir, keystore.Selection{Zone: "example.org", Private: keystore.PrivateRequired})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +97,10 @@ func TestPlanSignKSRServe(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tl := &plugin.Timeline{Zone: "example.org.", ZSKs: zsks, Bundle: b}
+			tl, err := timeline.New(timeline.Inputs{Zone: "example.org.", ZSKs: zsks, Bundle: b})
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := tl.Check(testNow); err != nil {
 				t.Fatal(err)
 			}
@@ -197,10 +200,10 @@ func TestPlanErrors(t *testing.T) {
 		{"bad until", []string{"plan", "-zone", "example.org", "-keys", dir, "-until", "soon", "-out", out}, "-until: time \"soon\""},
 		{"until in the past", []string{"plan", "-zone", "example.org", "-keys", dir, "-until", "-1d", "-out", out}, "is not after its start"},
 		{"lifetime below Ipub", []string{"plan", "-zone", "example.org", "-keys", dir, "-until", "+1d", "-out", out, "-zsk-lifetime", "2h"}, "zsk-lifetime 2h0m0s must exceed"},
-		{"bad duration", []string{"plan", "-zone", "example.org", "-keys", dir, "-until", "+1d", "-out", out, "-dnskey-ttl", "1x"}, "-dnskey-ttl: invalid duration"},
+		{"bad duration", []string{"plan", "-zone", "example.org", "-keys", dir, "-until", "+1d", "-out", out, "-dnskey-ttl", "1x"}, "-dnskey-ttl: \"1x\": want a positive duration"},
 		{"no block in Corefile", []string{"plan", "-zone", "example.org", "-corefile", corefile, "-until", "+1d", "-out", out}, "no livesign block for example.org."},
 		{"overlapping keys", []string{"plan", "-zone", "example.org", "-keys", gap, "-until", "+60d", "-out", out}, "active periods must follow each other"},
-		{"algorithm rollover", []string{"plan", "-zone", "example.org", "-keys", gap, "-until", "+1d", "-out", out, "-algorithm", "ED25519"}, "an algorithm rollover is not supported"},
+		{"algorithm rollover", []string{"plan", "-zone", "example.org", "-keys", gap, "-until", "+1d", "-out", out, "-algorithm", "ED25519"}, "all keys of a zone share one algorithm"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -218,7 +221,7 @@ func TestSignKSRFixtures(t *testing.T) {
 	fixedClock(t)
 	knotKSK := t.TempDir()
 	mustRun(t, "keygen", "-zone", "example.com", "-ksk", "-dir", knotKSK) // Created 2026-12-01: give it an earlier start
-	kp, err := keystore.ReadPublicKeyDir(knotKSK, "example.com")
+	kp, err := keystore.ReadKeys(knotKSK, keystore.Selection{Zone: "example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -211,7 +211,7 @@ func TestKeygenBundleDSRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			zsks, err := keystore.ReadPublicKeyDir(zdir, "example.net.")
+			zsks, err := keystore.ReadKeys(zdir, keystore.Selection{Zone: "example.net."})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,7 +9,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/livesign/livesign/config"
 	"github.com/livesign/livesign/keystore"
+	"github.com/livesign/livesign/timeline"
 	"github.com/miekg/dns"
 )
 
@@ -48,20 +50,6 @@ by default. Check the SKR with livesign check, which reports such gaps.
 TIME is YYYYMMDDHHMMSS (UTC), RFC 3339 or +DURATION from now. Durations are
 Go durations plus d (days) and w (weeks).`
 
-// planDurations maps the flags (named like the Corefile directives) to the policy.
-func planDurations(p *keystore.Policy) map[string]*time.Duration {
-	return map[string]*time.Duration{
-		"zsk-lifetime":       &p.ZSKLifetime,
-		"dnskey-ttl":         &p.DNSKEYTTL,
-		"max-zone-ttl":       &p.MaxZoneTTL,
-		"propagation-delay":  &p.PropagationDelay,
-		"publish-safety":     &p.PublishSafety,
-		"retire-safety":      &p.RetireSafety,
-		"signature-validity": &p.SignatureValidity,
-		"signature-refresh":  &p.SignatureRefresh,
-	}
-}
-
 func plan(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("plan", "livesign plan -zone ZONE -keys DIR -until TIME -out FILE.ksr [-format bind|knot] [-corefile FILE] [-zsk-lifetime 30d ...] [-algorithm ECDSAP256SHA256] [-resign 7d] [-now TIME]", planHelp)
 	zone := fs.String("zone", "", "zone name, e.g. example.org")
@@ -70,13 +58,14 @@ func plan(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "KSR file to write")
 	format := fs.String("format", "bind", "KSR layout: bind (BIND 9.20, 14-digit times) or knot (Knot 3.2, Unix times)")
 	corefile := fs.String("corefile", "", "read the rollover directives from this Corefile's livesign block for ZONE")
-	algName := fs.String("algorithm", "ECDSAP256SHA256", "algorithm of new ZSKs (default: that of the existing ZSKs)")
+	algName := fs.String("algorithm", "", "algorithm of new ZSKs (default: the KSK's, else that of the existing ZSKs, else ECDSAP256SHA256)")
 	nowFlag := fs.String("now", "", "plan from this TIME instead of the clock")
 	resignFlag := fs.String("resign", "", "add a KSR slot at least every DURATION between the key events, so that a KSK side that signs each record for a fixed lifetime (keymgr sign-ksr: rrsig-lifetime) leaves no gap; 0 = key events only (default: 7d with -format knot, 0 with -format bind)")
-	defaults := keystore.DefaultPolicy()
+	defaults := config.Default(".")
 	durFlags := map[string]*string{}
-	for name, d := range planDurations(&defaults) {
-		durFlags[name] = fs.String(name, formatDuration(*d), "rollover timing: "+name)
+	for _, name := range config.PolicyDirectives {
+		def, _ := defaults.Duration(name)
+		durFlags[name] = fs.String(name, "", "rollover timing: "+name+" (default: the -corefile's, else "+formatDuration(def)+")")
 	}
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -117,91 +106,68 @@ func plan(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageErrorf(fs, "plan: -until: %v", err)
 	}
-	pol := keystore.DefaultPolicy()
-	durs := planDurations(&pol)
+	cfg := config.Default(zoneName)
 	if *corefile != "" {
-		block, err := corefileBlock(*corefile, zoneName)
-		if err != nil {
-			return fmt.Errorf("plan: -corefile: %v", err)
+		if cfg, err = config.ForZone(*corefile, zoneName); err != nil {
+			return fmt.Errorf("plan: -corefile: %w", err)
 		}
-		for name, d := range durs {
-			if v, ok := block[name]; ok {
-				if len(v) != 1 {
-					return fmt.Errorf("plan: %s: %s needs exactly one argument", *corefile, name)
-				}
-				if *d, err = keystore.ParseDuration(v[0]); err != nil {
-					return fmt.Errorf("plan: %s: %s: %v", *corefile, name, err)
-				}
-			}
-		}
-		if v := block["keys"]; *keysDir == "" && len(v) == 1 {
-			*keysDir = v[0]
-		}
-		if v := block["algorithm"]; !set["algorithm"] && len(v) == 1 {
-			*algName, set["algorithm"] = v[0], true
+		if *keysDir == "" {
+			*keysDir = cfg.Keys
 		}
 	}
-	for name, d := range durs {
+	for _, name := range config.PolicyDirectives {
 		if set[name] {
-			if *d, err = keystore.ParseDuration(*durFlags[name]); err != nil {
-				return usageErrorf(fs, "plan: -%s: %v", name, err)
+			if err := cfg.Set(name, []string{*durFlags[name]}, ""); err != nil {
+				return usageErrorf(fs, "plan: -%v", err)
 			}
+		}
+	}
+	if set["algorithm"] {
+		if err := cfg.Set("algorithm", []string{*algName}, ""); err != nil {
+			return usageErrorf(fs, "plan: -%v", err)
 		}
 	}
 	if *keysDir == "" {
 		return usageErrorf(fs, "plan: -keys is required (or a keys directive in the -corefile block)")
 	}
+	pol := cfg.Policy()
 	if err := pol.Validate(); err != nil {
 		return fmt.Errorf("plan: %v", err)
 	}
 	if err := os.MkdirAll(*keysDir, 0o700); err != nil {
 		return err
 	}
-	// Another plan, or a server's auto-plan, must not generate keys meanwhile.
-	unlock, err := keystore.Lock(*keysDir)
+	// The KSK decides the algorithm: the -corefile block's online KSK or
+	// bundle (the one rule of keystore.ZSKAlgorithm, as auto-plan's).
+	var ksks []*keystore.Key
+	if cfg.KSK != "" {
+		if ksks, err = keystore.ReadKeys(cfg.KSK, keystore.Selection{Zone: zoneName, Role: keystore.KSKRole}); err != nil {
+			return fmt.Errorf("plan: the -corefile's ksk directory: %w", err)
+		}
+	} else if cfg.Bundle != "" {
+		// Before the first SKR there is no bundle: the ZSKs, the
+		// algorithm directive or the default decide then.
+		b, err := keystore.ReadBundle(cfg.Bundle, zoneName)
+		switch {
+		case err == nil:
+			ksks = b.KSKs()
+		case !errors.Is(err, os.ErrNotExist):
+			fmt.Fprintf(stderr, "livesign: plan: warning: the KSK's algorithm is unknown, the bundle does not load: %v\n", err)
+		}
+	}
+	zsks, err := keystore.ReadKeys(*keysDir, keystore.Selection{Zone: zoneName, Role: keystore.ZSKRole})
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	all, err := keystore.ReadPublicKeyDir(*keysDir, zoneName)
-	if err != nil {
-		return err
-	}
-	var zsks []*keystore.Key
-	used := map[uint16]bool{}
-	for _, p := range all {
-		used[p.Tag()] = true
-		if p.IsKSK() {
-			continue
-		}
-		k, err := keystore.ReadKey(p.Base)
-		if err != nil {
-			return err
-		}
-		zsks = append(zsks, k)
-	}
-	alg, err := keystore.ParseAlgorithm(*algName)
-	if err != nil {
-		return usageErrorf(fs, "plan: %v", err)
-	}
-	if err := keystore.CheckAlgorithms(zoneName, zsks); err != nil {
-		return fmt.Errorf("plan: %v", err)
-	}
-	if n := len(zsks); n > 0 {
-		have := zsks[n-1].DNSKEY.Algorithm
-		if set["algorithm"] && have != alg {
-			return fmt.Errorf("plan: the ZSKs in %s have algorithm %s, -algorithm asks for %s: an algorithm rollover is not supported; leave -algorithm out", *keysDir, dns.AlgorithmToString[have], dns.AlgorithmToString[alg])
-		}
-		alg = have
-	}
-	sched, err := pol.Plan(zsks, start, until)
+	alg, err := keystore.ZSKAlgorithm(zoneName, cfg.Algorithm, ksks, zsks)
 	if err != nil {
 		return fmt.Errorf("plan: %v", err)
 	}
-
-	applied, err := keystore.ApplySchedule(*keysDir, zoneName, alg, sched, used)
+	// Holds the keys directory's lock: another plan, or a server's
+	// auto-plan, must not generate keys meanwhile.
+	sched, applied, err := keystore.PlanDir(*keysDir, zoneName, alg, pol, start, until)
 	if err != nil {
-		return err
+		return fmt.Errorf("plan: %v", err)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ZSK\tSTATE\tPUBLISH\tACTIVATE\tINACTIVE\tDELETE\tFILE")
@@ -223,18 +189,11 @@ func plan(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("plan: %v", err)
 	}
 	ksr.File = *out
-	state := "wrote"
-	if old, err := keystore.ReadKSR(*out, zoneName); err == nil && keystore.SameKSR(old, ksr) {
-		state = "unchanged"
-	} else {
-		var buf bytes.Buffer
-		if err := keystore.WriteKSR(&buf, ksr); err != nil {
-			return err
-		}
-		if err := keystore.WriteFileAtomic(*out, buf.Bytes(), 0o644); err != nil {
-			return err
-		}
+	changed, err := keystore.WriteKSRFile(*out, ksr)
+	if err != nil {
+		return err
 	}
+	state := map[bool]string{true: "wrote", false: "unchanged"}[changed]
 	every := "at the key events only"
 	if resign > 0 {
 		every = "at the key events and at least every " + formatDuration(resign)
@@ -246,9 +205,4 @@ func plan(args []string, stdout, stderr io.Writer) error {
 }
 
 // stamp formats a time as RFC 3339 UTC, "-" when unset.
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format(time.RFC3339)
-}
+func stamp(t time.Time) string { return timeline.Stamp(t) }

@@ -97,20 +97,9 @@ func signKSR(args []string, stdout, stderr io.Writer) error {
 // readAllKSKs reads every KSK of zone in dir with its private key; ZSK files
 // there are ignored (their .private files are never read).
 func readAllKSKs(dir, zone string) ([]*keystore.Key, error) {
-	pubs, err := keystore.ReadPublicKeyDir(dir, zone)
+	ksks, err := keystore.ReadKeys(dir, keystore.Selection{Zone: zone, Role: keystore.KSKRole, Private: keystore.PrivateRequired})
 	if err != nil {
 		return nil, err
-	}
-	var ksks []*keystore.Key
-	for _, p := range pubs {
-		if !p.IsKSK() {
-			continue
-		}
-		k, err := keystore.ReadKey(p.Base)
-		if err != nil {
-			return nil, err
-		}
-		ksks = append(ksks, k)
 	}
 	if len(ksks) == 0 {
 		return nil, fmt.Errorf("no KSK of %s in %s (K%s+*.key with flags 257 and its .private)%s: make one with livesign keygen -ksk, or point -ksk at the directory that holds it", zone, dir, zone, otherZones(dir, zone))

@@ -1,4 +1,4 @@
-package livesign
+package timeline
 
 import (
 	"sort"
@@ -6,13 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livesign/livesign/internal/keytest"
 	"github.com/livesign/livesign/keystore"
 	"github.com/miekg/dns"
 )
 
 const (
 	ldnsZone   = "example.net."
-	ldnsBundle = "testdata/ldns-classic/bundle.zone"
+	ldnsBundle = "../testdata/ldns-classic/bundle.zone"
 	ldnsZSKTag = 44013
 	ldnsKSKTag = 41401
 )
@@ -29,12 +30,12 @@ var (
 // the keys directory without the private halves.
 func ldnsTimeline(t *testing.T, public bool) *Timeline {
 	t.Helper()
-	dir := copyKeys(t, "testdata/ldns-classic/zsk")
-	read := keystore.ReadKeyDir
+	dir := copyKeys(t, "../testdata/ldns-classic/zsk")
+	sel := keystore.Selection{Zone: ldnsZone, Private: keystore.PrivateRequired}
 	if public {
-		read = keystore.ReadPublicKeyDir
+		sel.Private = keystore.PublicOnly
 	}
-	keys, err := read(dir, ldnsZone)
+	keys, err := keystore.ReadKeys(dir, sel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,11 +46,11 @@ func ldnsTimeline(t *testing.T, public bool) *Timeline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := keystore.ReadAnchor("testdata/ldns-classic/ksk.ds", ldnsZone)
+	a, err := keystore.ReadAnchor("../testdata/ldns-classic/ksk.ds", ldnsZone)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Timeline{Zone: ldnsZone, ZSKs: keys, Bundle: b, Anchor: a}
+	return mustNew(t, Inputs{Zone: ldnsZone, ZSKs: keys, Bundle: b, Anchor: a})
 }
 
 func keyTags(rrs []dns.RR) []uint16 {
@@ -122,7 +123,7 @@ func checkKeySet(t *testing.T, ks *KeySet, at time.Time) {
 
 func TestTimelineLDNSClassic(t *testing.T) {
 	tl := ldnsTimeline(t, false)
-	bundleSig := tl.Bundle.Slots[0].RRSIGs[0]
+	bundleSig := tl.Bundle().Slots[0].RRSIGs[0]
 	for _, at := range []time.Time{
 		ldnsZSKCreated, // the ZSK's Publish/Activate
 		ldnsZSKCreated.Add(time.Second),
@@ -155,7 +156,7 @@ func TestTimelineLDNSClassic(t *testing.T) {
 			// Until the ZSK's DNSKEY has propagated (published + DNSKEY TTL +
 			// propagation delay) the choice is re-examined then.
 			wantUntil := ldnsBundleEnd
-			if ready := ldnsZSKCreated.Add(DefaultDNSKEYTTL + DefaultPropagationDelay); at.Before(ready) {
+			if ready := ldnsZSKCreated.Add(keystore.DefaultPolicy().DNSKEYTTL + keystore.DefaultPolicy().PropagationDelay); at.Before(ready) {
 				wantUntil = ready
 			}
 			if !ks.Until.Equal(wantUntil) {
@@ -197,59 +198,34 @@ func TestTimelineLDNSClassicErrors(t *testing.T) {
 	}
 }
 
-// gen is a generated zone: a KSK and ZSKs whose timers the test sets.
-type gen struct {
-	t    *testing.T
-	zone string
-	ksk  *keystore.Key
-	used map[uint16]bool
-}
+// gen is a generated zone (keytest.Gen) that makes timelines.
+type gen struct{ *keytest.Gen }
 
-func newGen(t *testing.T, zone string) *gen {
-	g := &gen{t: t, zone: zone, used: map[uint16]bool{}}
-	g.ksk = g.key(true, keystore.Timers{})
-	return g
-}
+func newGen(t *testing.T, zone string) *gen { return &gen{keytest.New(t, zone)} }
 
-// key makes a key whose tag no other key of g has.
-func (g *gen) key(ksk bool, tm keystore.Timers) *keystore.Key {
-	g.t.Helper()
-	for {
-		k, err := keystore.GenerateKey(g.zone, dns.ECDSAP256SHA256, ksk, tm.Created)
-		if err != nil {
-			g.t.Fatal(err)
-		}
-		if g.used[k.Tag()] {
-			continue
-		}
-		g.used[k.Tag()] = true
-		k.Timers = tm
-		return k
-	}
-}
+func (g *gen) key(ksk bool, tm keystore.Timers) *keystore.Key { return g.Key(ksk, tm) }
 
-// slot signs a DNSKEY set of the KSK plus zsks, valid [from, to).
 func (g *gen) slot(from, to time.Time, zsks ...*keystore.Key) keystore.Slot {
-	g.t.Helper()
-	var keys []*dns.DNSKEY
-	for _, k := range zsks {
-		keys = append(keys, k.DNSKEY)
-	}
-	s, err := keystore.SignDNSKEYs(g.zone, []*keystore.Key{g.ksk}, keys, 3600, from, to)
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	return *s
+	return g.Slot(from, to, zsks...)
 }
 
 func (g *gen) timeline(zsks []*keystore.Key, slots ...keystore.Slot) *Timeline {
-	ds := g.ksk.DNSKEY.ToDS(dns.SHA256)
-	return &Timeline{
-		Zone:   g.zone,
-		ZSKs:   zsks,
-		Bundle: &keystore.Bundle{File: "gen.bundle", Slots: slots},
-		Anchor: &keystore.Anchor{File: "gen.ds", DS: []*dns.DS{ds}},
+	return g.timelineWith(keystore.Policy{}, zsks, slots...)
+}
+
+// timelineWith is timeline under policy p.
+func (g *gen) timelineWith(p keystore.Policy, zsks []*keystore.Key, slots ...keystore.Slot) *Timeline {
+	return mustNew(g.T, Inputs{Zone: g.Zone, ZSKs: zsks, Bundle: g.Bundle(slots...), Anchor: g.Anchor(), Policy: p})
+}
+
+// mustNew is New, failing the test on an error.
+func mustNew(t testing.TB, in Inputs) *Timeline {
+	t.Helper()
+	tl, err := New(in)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return tl
 }
 
 var (
@@ -435,7 +411,7 @@ func TestTimelineNewSingleBundle(t *testing.T) {
 		if err := tl.Check(t1); err != nil {
 			t.Fatalf("Check: %v", err)
 		}
-		wait := DefaultDNSKEYTTL + DefaultPropagationDelay
+		wait := keystore.DefaultPolicy().DNSKEYTTL + keystore.DefaultPolicy().PropagationDelay
 		tests := []struct {
 			at   time.Time
 			want *keystore.Key
@@ -520,10 +496,9 @@ func TestTimelineBundleTTLLonger(t *testing.T) {
 	g := newGen(t, "ttl.example.")
 	a := g.key(false, keystore.Timers{Created: t0, Activate: t0, Inactive: t1})
 	b := g.key(false, keystore.Timers{Created: t1, Publish: t1, Activate: t1})
-	tl := g.timeline([]*keystore.Key{a, b},
+	tl := g.timelineWith(keystore.Policy{DNSKEYTTL: 5 * time.Second, PropagationDelay: time.Second}, []*keystore.Key{a, b},
 		g.slot(t0.AddDate(0, -1, 0), t1.AddDate(0, 0, 14), a),
 		g.slot(t1, t1.AddDate(0, 2, 0), a, b)) // gen signs with TTL 3600
-	tl.DNSKEYTTL, tl.PropagationDelay = 5*time.Second, time.Second
 	tests := []struct {
 		at   time.Time
 		want *keystore.Key

@@ -1,0 +1,64 @@
+package timeline
+
+import (
+	"time"
+
+	"github.com/livesign/livesign/keystore"
+	"github.com/miekg/dns"
+)
+
+// KeySet is what a zone serves and signs with at an instant: the signed
+// DNSKEY set (and CDS, CDNSKEY) and the ZSK that signs everything else.
+type KeySet struct {
+	DNSKEY     []dns.RR // served DNSKEY RRset, canonical order
+	DNSKEYSigs []dns.RR // the KSK's RRSIGs over DNSKEY
+	CDS        []dns.RR
+	CDSSigs    []dns.RR
+	CDNSKEY    []dns.RR
+	CDNSKEYSig []dns.RR
+	ZSK        *keystore.Key // signs every other RRset
+	// Fallback is set when ZSK signs past its Inactive time because no
+	// successor is safely published yet.
+	Fallback bool
+
+	From  time.Time // first instant this set is in force
+	Until time.Time // first instant it may no longer be: ask the Timeline again then
+}
+
+// Tag returns the key tag of the signing ZSK.
+func (ks *KeySet) Tag() uint16 { return ks.ZSK.Tag() }
+
+// KeyRef identifies a DNSKEY by its RDATA, whatever its owner and TTL: the
+// same key in the keys directory and in a signed set.
+type KeyRef struct {
+	flags     uint16
+	protocol  uint8
+	algorithm uint8
+	publicKey string
+}
+
+// RefOf returns the KeyRef of k.
+func RefOf(k *dns.DNSKEY) KeyRef {
+	return KeyRef{k.Flags, k.Protocol, k.Algorithm, k.PublicKey}
+}
+
+// WindowBase is floor(t, step) counted from the Unix epoch: the base of the
+// signature validity windows every replica agrees on (DESIGN.md, "Signing
+// windows"): inception = base - 1h, expiration = base + signature-validity.
+func WindowBase(t time.Time, step time.Duration) time.Time {
+	s := int64(step / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	sec := t.Unix()
+	return time.Unix(sec-((sec%s)+s)%s, 0).UTC()
+}
+
+// Stamp formats t as RFC 3339 UTC, "-" when unset: how livesign writes
+// times in logs, notes and reports.
+func Stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
