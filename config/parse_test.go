@@ -129,6 +129,7 @@ func TestBlockZone(t *testing.T) {
 		}
 	}
 }
+
 // TestCheckNesting: zones side by side in one server block are fine, a zone
 // below a livesign zone is not, whether livesign or another plugin serves it.
 func TestCheckNesting(t *testing.T) {

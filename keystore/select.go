@@ -117,4 +117,3 @@ func (r Role) String() string {
 	}
 	return "key"
 }
-
