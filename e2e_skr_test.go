@@ -106,7 +106,7 @@ func skrBINDSetup(t *testing.T) (bin, dir string) {
 
 // skrBINDKSK makes the offline KSK with BIND 9.20's dnssec-keygen in dir/ksk,
 // published and active since two hours ago (a KSK whose Publish/Activate is
-// later than a slot yields slots without RRSIG, DESIGN §2), and returns its
+// later than a slot yields slots without RRSIG, DESIGN.md §2), and returns its
 // DS (SHA-256) from dnssec-dsfromkey.
 func skrBINDKSK(t *testing.T, bin, dir, zone string) string {
 	t.Helper()

@@ -23,8 +23,7 @@ func (e *untrue) Error() string {
 }
 
 // checkNSEC is the signing gate. Every NSEC passes it before the ZSK signs
-// it, and it holds only what the backend confirms (DESIGN.md, "What the ZSK
-// may sign"):
+// it, and it holds only what the backend confirms (DESIGN.md §5.2):
 //   - if the owner exists (data, empty non-terminal or delegation point),
 //     the bitmap is exactly the owner's types; if it does not, the bitmap
 //     claims no data (or, for a name a wildcard synthesizes, exactly the

@@ -245,8 +245,7 @@ func (t *zoneTruth) checkSigned(set []dns.RR, sig *dns.RRSIG) []string {
 	return nil
 }
 
-// checkNSEC checks an NSEC against the zone (DESIGN.md, "What the ZSK may
-// sign").
+// checkNSEC checks an NSEC against the zone (DESIGN.md §5.2).
 func (t *zoneTruth) checkNSEC(n *dns.NSEC) []string {
 	var bad []string
 	owner, ok1 := parseName(n.Hdr.Name)

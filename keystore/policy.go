@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Policy is the ZSK rollover timing of a zone (DESIGN §3, RFC 7583
+// Policy is the ZSK rollover timing of a zone (DESIGN.md §3, RFC 7583
 // pre-publication ZSK roll); the field names follow the Corefile directives.
 type Policy struct {
 	ZSKLifetime       time.Duration // zsk-lifetime: how long each ZSK signs
@@ -18,7 +18,7 @@ type Policy struct {
 	SignatureRefresh  time.Duration // signature-refresh of the online RRSIGs
 }
 
-// DefaultPolicy returns the defaults of DESIGN §3: zsk-lifetime 30d,
+// DefaultPolicy returns the defaults of DESIGN.md §3: zsk-lifetime 30d,
 // dnskey-ttl 1h, max-zone-ttl 1d, propagation-delay 5m, publish-safety 1h,
 // retire-safety 1h, signature-validity 7d, signature-refresh 1d.
 func DefaultPolicy() Policy {

@@ -1,7 +1,7 @@
 // Package timeline is the key timeline of a zone: from the key files, the
 // signed DNSKEY sets (a bundle signed offline, or an online KSK), the
 // rollover policy and an instant, which DNSKEY set is served and which ZSK
-// signs then (DESIGN.md, "The timeline").
+// signs then (DESIGN.md §3).
 //
 // A Timeline reads no clock and never changes after New: At is a pure
 // function of its inputs and t, so that replicas sharing the same files

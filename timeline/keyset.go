@@ -43,8 +43,8 @@ func RefOf(k *dns.DNSKEY) KeyRef {
 }
 
 // WindowBase is floor(t, step) counted from the Unix epoch: the base of the
-// signature validity windows every replica agrees on (DESIGN.md, "Signing
-// windows"): inception = base - 1h, expiration = base + signature-validity.
+// signature validity windows every replica agrees on (DESIGN.md §4):
+// inception = base - 1h, expiration = base + signature-validity.
 func WindowBase(t time.Time, step time.Duration) time.Time {
 	s := int64(step / time.Second)
 	if s < 1 {

@@ -10,7 +10,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// simPolicy is the rollover timing of DESIGN §3.
+// simPolicy is the rollover timing of DESIGN.md §3.
 type simPolicy struct {
 	lifetime, dnskeyTTL, maxZoneTTL, prop, pubSafety, retSafety, validity, refresh time.Duration
 }
@@ -21,7 +21,7 @@ func (p simPolicy) ipub() time.Duration { return p.prop + p.dnskeyTTL + p.pubSaf
 func (p simPolicy) iret() time.Duration { return p.prop + p.maxZoneTTL + p.retSafety }
 
 // chain makes ZSKs that roll every lifetime from start until until, with
-// the timers of DESIGN §3: Act(N+1) = Act(N) + lifetime, Inactive(N) =
+// the timers of DESIGN.md §3: Act(N+1) = Act(N) + lifetime, Inactive(N) =
 // Act(N+1), Pub(N+1) = Act(N+1) - Ipub, Delete(N) = Inactive(N) + Iret.
 func (p simPolicy) chain(g *gen, start, until time.Time) []*keystore.Key {
 	var keys []*keystore.Key
@@ -44,7 +44,7 @@ func (p simPolicy) timeline(g *gen, zsks []*keystore.Key) *Timeline {
 
 // simulate walks the timeline from start to end through every instant at
 // which the key set may change, plus random instants in between, and checks
-// the invariants of DESIGN §3 at each. It returns the signing tags seen and
+// the invariants of DESIGN.md §3 at each. It returns the signing tags seen and
 // the instants at which the fallback was in use.
 func simulate(t *testing.T, tl *Timeline, p simPolicy, start, end time.Time, rnd *rand.Rand) (tags []uint16, fallback int) {
 	t.Helper()

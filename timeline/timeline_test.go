@@ -340,7 +340,7 @@ func TestTimelinePublicOnlyZSK(t *testing.T) {
 	}
 }
 
-// TestTimelineNoGap: DESIGN §3, "active periods never have a gap; if no
+// TestTimelineNoGap: DESIGN.md §3, "active periods never have a gap; if no
 // eligible successor exists the current key keeps signing". A whose
 // Inactive time passes without a successor keeps signing rather than the
 // zone going bogus/SERVFAIL.
@@ -360,7 +360,7 @@ func TestTimelineNoGap(t *testing.T) {
 	}
 }
 
-// TestTimelineSuccessorNotYetPropagated: DESIGN §3, "the signing ZSK is in
+// TestTimelineSuccessorNotYetPropagated: DESIGN.md §3, "the signing ZSK is in
 // the served DNSKEY set and has been in it for >= dnskey-ttl +
 // propagation-delay". B enters the served DNSKEY set only at t1 (the slot
 // starting at t1 is the first to hold it) and its timers say Publish =
