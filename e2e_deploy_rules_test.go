@@ -66,26 +66,27 @@ tests:
 	}
 }
 
-// ruleMetricNames returns the metric names the rules' expressions use. PromQL is not parsed in
-// full: string literals, label matchers, ranges and the label lists of by/without/on/ignoring/
-// group_* are removed; what is left that is an identifier not followed by "(" and not a
-// keyword is a metric name.
+// ruleMetricNames returns the metric names the rules' expressions use (promqlMetricNames), each
+// with the alerts that use it.
 func ruleMetricNames(t *testing.T, path string) map[string][]string {
+	t.Helper()
+	names := map[string][]string{}
+	for alert, e := range ruleExprs(t, path) {
+		for _, n := range promqlMetricNames(e) {
+			names[n] = append(names[n], alert)
+		}
+	}
+	return names
+}
+
+// ruleExprs returns the expr of each alert in a rules file, by alert name.
+func ruleExprs(t *testing.T, path string) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keywords := map[string]bool{"by": true, "without": true, "on": true, "ignoring": true, "group_left": true,
-		"group_right": true, "and": true, "or": true, "unless": true, "bool": true, "offset": true}
-	strip := []*regexp.Regexp{
-		regexp.MustCompile(`"(\\.|[^"\\])*"|'(\\.|[^'\\])*'`),
-		regexp.MustCompile(`\{[^}]*\}`),
-		regexp.MustCompile(`\[[^\]]*\]`),
-		regexp.MustCompile(`\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)`),
-	}
-	ident := regexp.MustCompile(`[a-zA-Z_:][a-zA-Z0-9_:]*(\s*\()?`)
-	names := map[string][]string{}
+	exprs := map[string]string{}
 	exprLine := regexp.MustCompile(`^\s*expr:\s*(.+)$`)
 	alertLine := regexp.MustCompile(`^\s*- alert:\s*(\S+)`)
 	alert := ""
@@ -102,18 +103,43 @@ func ruleMetricNames(t *testing.T, path string) map[string][]string {
 		if strings.HasPrefix(e, "|") || strings.HasPrefix(e, ">") {
 			t.Fatalf("%s: multi-line expr of %s: keep exprs on one line for this test", path, alert)
 		}
-		for _, re := range strip {
-			e = re.ReplaceAllString(e, " ")
+		exprs[alert] = e
+	}
+	return exprs
+}
+
+// promqlMetricNames returns the metric names a PromQL expression uses. PromQL is not parsed in
+// full: string literals, label matchers, ranges, the label lists of by/without/on/ignoring/
+// group_* and number and duration literals are removed; what is left that is an identifier not
+// followed by "(" and not a keyword is a metric name.
+func promqlMetricNames(e string) []string {
+	for _, re := range promqlStrip {
+		e = re.ReplaceAllString(e, "$1 ")
+	}
+	var names []string
+	for _, id := range promqlIdent.FindAllString(e, -1) {
+		if strings.HasSuffix(id, "(") || promqlKeywords[strings.ToLower(id)] {
+			continue
 		}
-		for _, id := range ident.FindAllString(e, -1) {
-			if strings.HasSuffix(id, "(") || keywords[id] {
-				continue
-			}
-			names[id] = append(names[id], alert)
-		}
+		names = append(names, id)
 	}
 	return names
 }
+
+var (
+	promqlKeywords = map[string]bool{"by": true, "without": true, "on": true, "ignoring": true, "group_left": true,
+		"group_right": true, "and": true, "or": true, "unless": true, "bool": true, "offset": true, "atan2": true,
+		"inf": true, "nan": true}
+	// Each keeps its first group (the character before a number) and drops the rest.
+	promqlStrip = []*regexp.Regexp{
+		regexp.MustCompile(`()(?:"(\\.|[^"\\])*"|'(\\.|[^'\\])*'|` + "`[^`]*`)"),
+		regexp.MustCompile(`()\{[^}]*\}`),
+		regexp.MustCompile(`()\[[^\]]*\]`),
+		regexp.MustCompile(`()\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)`),
+		regexp.MustCompile(`(^|[^a-zA-Z0-9_:])[0-9.][0-9a-zA-Z_.]*`),
+	}
+	promqlIdent = regexp.MustCompile(`[a-zA-Z_:][a-zA-Z0-9_:]*(\s*\()?`)
+)
 
 // declaredMetrics returns the full names of the collectors declared in metrics.go:
 // Namespace (plugin.Namespace = "coredns") _ Subsystem _ Name of every prometheus *Opts literal.
@@ -189,18 +215,44 @@ func scrapeMetrics(t *testing.T, url string) map[string]bool {
 	return names
 }
 
-// external are the metrics the rules may use that neither livesign nor CoreDNS export, with
-// who does.
+// external are the metrics the rules and the dashboard may use that neither livesign nor CoreDNS
+// export, with who does.
 var external = map[string]string{
 	"kube_pod_status_ready": "kube-state-metrics: the kubelet's verdict of the readiness probe, which is the ready plugin asking livesign",
 	"up":                    "Prometheus itself, per scrape target",
 }
 
-// TestDeployRulesMetricNames: every metric the alert rules use exists: declared in metrics.go
-// or exported by a running CoreDNS with livesign and the prometheus plugin (scraped over HTTP
-// on 127.0.0.1), or one of the few external ones. A rule naming a misspelt or removed metric
-// would never fire; this test fails instead.
-func TestDeployRulesMetricNames(t *testing.T) {
+// metricCatalog is what there is to query: the metrics metrics.go declares and those a running
+// CoreDNS with livesign and the prometheus plugin exports (livesign's that have a value, and
+// CoreDNS' own), besides the external ones.
+type metricCatalog struct {
+	declared, scraped map[string]bool
+}
+
+// knows reports whether name is declared, scraped or external.
+func (c metricCatalog) knows(name string) bool {
+	_, ext := external[name]
+	return c.declared[name] || c.scraped[name] || ext
+}
+
+// unknown returns, sorted, one line for each name in used (a metric name and what uses it) that
+// the catalog does not know.
+func (c metricCatalog) unknown(used map[string][]string) []string {
+	var bad []string
+	for _, n := range slices.Sorted(mapKeys(used)) {
+		if !c.knows(n) {
+			bad = append(bad, fmt.Sprintf("%s (used by %v)", n, used[n]))
+		}
+	}
+	return bad
+}
+
+// liveMetricCatalog parses metrics.go, runs CoreDNS in-process with livesign and the prometheus
+// plugin (HTTP on 127.0.0.1), asks it a signed name and a name that does not exist, and scrapes
+// it. It fails the test if the server exports a livesign metric the parse did not find, or lacks
+// one of the gauges that must be there once a zone is loaded and signing.
+func liveMetricCatalog(t *testing.T) metricCatalog {
+	t.Helper()
 	declared := declaredMetrics(t)
 	for _, want := range []string{"coredns_livesign_signing_failures_total", "coredns_livesign_bundle_expiration_timestamp_seconds"} {
 		if !declared[want] {
@@ -218,7 +270,7 @@ func TestDeployRulesMetricNames(t *testing.T) {
 	dns.Exchange(m, server)
 	scraped := scrapeMetrics(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", mport))
 	// What the server exports of livesign's is what metrics.go declares: the parse above misses
-	// nothing, and the gauges the rules use are really there.
+	// nothing, and the gauges the rules and the dashboard use are really there.
 	for n := range scraped {
 		if strings.HasPrefix(n, "coredns_livesign_") && !declared[n] {
 			t.Errorf("the server exports %s, which the metrics.go parse did not find", n)
@@ -231,19 +283,25 @@ func TestDeployRulesMetricNames(t *testing.T) {
 			t.Errorf("a running server does not export %s (scraped: %v)", n, slices.Sorted(mapKeys(scraped)))
 		}
 	}
+	return metricCatalog{declared: declared, scraped: scraped}
+}
 
+// TestDeployRulesMetricNames: every metric the alert rules use exists: declared in metrics.go
+// or exported by a running CoreDNS with livesign and the prometheus plugin (scraped over HTTP
+// on 127.0.0.1), or one of the few external ones. A rule naming a misspelt or removed metric
+// would never fire; this test fails instead.
+func TestDeployRulesMetricNames(t *testing.T) {
+	catalog := liveMetricCatalog(t)
 	used := ruleMetricNames(t, filepath.Join(rulesDir, "livesign-rules.yml"))
 	if len(used) < 8 {
 		t.Fatalf("found only %v in the rules: the expression parser is broken", used)
 	}
-	for n, alerts := range used {
-		_, ext := external[n]
-		if !declared[n] && !scraped[n] && !ext {
-			t.Errorf("alerts %v use metric %s, which livesign and CoreDNS do not export", alerts, n)
-		}
+	for _, bad := range catalog.unknown(used) {
+		t.Errorf("the alerts use a metric that livesign and CoreDNS do not export: %s", bad)
 	}
 	// The check catches a misspelt name.
-	if declared["coredns_livesign_signing_failure_total"] || scraped["coredns_livesign_signing_failure_total"] {
+	misspelt := map[string][]string{"coredns_livesign_signing_failure_total": {"LivesignSigningFailures"}}
+	if len(catalog.unknown(misspelt)) != 1 {
 		t.Error("a misspelt metric name counts as known")
 	}
 	t.Logf("metrics used by the rules: %v", slices.Sorted(mapKeys(used)))
