@@ -151,7 +151,7 @@ func signSlot(ksr *KSR, i int, ksks []*Key, t time.Time, ttl uint32, p SignPolic
 	}
 	where := fmt.Sprintf("keystore: %s:%d: slot %d (%s)", ksr.File, ksr.Slots[i].Line, i+1, t.UTC().Format(time.RFC3339))
 	if len(signers) == 0 {
-		return nil, fmt.Errorf("%s: no KSK is active then (%s): the slot would have no RRSIG; fix the KSK timers (dnssec-settime -P/-A) or sign a KSR that starts later", where, describeTimers(ksks))
+		return nil, fmt.Errorf("%s: no KSK is active then (%s): the slot would have no RRSIG; give the KSK timers that cover the slot (livesign keygen -publish TIME -activate TIME for a new KSK, or dnssec-settime -P/-A) or sign a KSR that starts later", where, describeTimers(ksks))
 	}
 	for _, z := range ksr.Slots[i].DNSKEY {
 		c := dns.Copy(z).(*dns.DNSKEY)

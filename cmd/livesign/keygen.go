@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/livesign/livesign/keystore"
 	"github.com/miekg/dns"
@@ -18,15 +19,30 @@ already used by a key of the zone in DIR is discarded and generated again.
 Give both -ksk and -zsk to make one of each. File names have the zone in
 lower case, as BIND's. Make the ZSKs with the KSK's -algorithm: a zone's keys
 must all have one algorithm (RFC 4035 §2.2), and keygen warns when DIR holds
-keys of the zone with another.`
+keys of the zone with another.
+
+-publish, -activate, -inactive and -delete set the key's timers, as BIND's
+dnssec-keygen -P -A -I -D do: a KSK that must sign a KSR from a time before
+now (its first slot) gets -publish and -activate at or before that time.
+TIME is YYYYMMDDHHMMSS (UTC), RFC 3339, now, or +DURATION / -DURATION from
+now. Without them a key is published and active since it was created.`
 
 func keygen(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("keygen", "livesign keygen -zone ZONE (-ksk|-zsk) [-algorithm ECDSAP256SHA256] -dir DIR", keygenHelp)
+	fs := newFlagSet("keygen", "livesign keygen -zone ZONE (-ksk|-zsk) [-algorithm ECDSAP256SHA256] [-publish TIME] [-activate TIME] [-inactive TIME] [-delete TIME] -dir DIR", keygenHelp)
 	zone := fs.String("zone", "", "zone name, e.g. example.net")
 	ksk := fs.Bool("ksk", false, "generate a key-signing key (flags 257)")
 	zsk := fs.Bool("zsk", false, "generate a zone-signing key (flags 256)")
 	algName := fs.String("algorithm", "ECDSAP256SHA256", "ECDSAP256SHA256, ECDSAP384SHA384, ED25519 or RSASHA256, or the algorithm number")
 	dir := fs.String("dir", "", "directory for the key files")
+	timerFlags := []struct {
+		name string
+		val  *string
+	}{
+		{"publish", fs.String("publish", "", "Publish timer: the key is in the DNSKEY set from TIME")},
+		{"activate", fs.String("activate", "", "Activate timer: the key signs from TIME")},
+		{"inactive", fs.String("inactive", "", "Inactive timer: the key stops signing at TIME")},
+		{"delete", fs.String("delete", "", "Delete timer: the key leaves the DNSKEY set at TIME")},
+	}
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err
@@ -46,6 +62,20 @@ func keygen(args []string, stdout, stderr io.Writer) error {
 	}
 	alg, err := keystore.ParseAlgorithm(*algName)
 	if err != nil {
+		return usageErrorf(fs, "keygen: %v", err)
+	}
+	created := now().UTC().Truncate(time.Second)
+	timers := keystore.Timers{Created: created}
+	fields := []*time.Time{&timers.Publish, &timers.Activate, &timers.Inactive, &timers.Delete}
+	for i, f := range timerFlags {
+		if *f.val == "" {
+			continue
+		}
+		if *fields[i], err = parseTime(*f.val, created); err != nil {
+			return usageErrorf(fs, "keygen: -%s: %v", f.name, err)
+		}
+	}
+	if err := checkTimerOrder(timers); err != nil {
 		return usageErrorf(fs, "keygen: %v", err)
 	}
 	if fi, err := os.Stat(*dir); err == nil && !fi.IsDir() {
@@ -69,10 +99,11 @@ func keygen(args []string, stdout, stderr io.Writer) error {
 		}
 		var k *keystore.Key
 		for k == nil || used[k.Tag()] {
-			if k, err = keystore.GenerateKey(*zone, alg, isKSK, now()); err != nil {
+			if k, err = keystore.GenerateKey(*zone, alg, isKSK, created); err != nil {
 				return err
 			}
 		}
+		k.Timers = timers
 		used[k.Tag()] = true
 		base, err := keystore.WriteKey(*dir, k)
 		if err != nil {
@@ -84,6 +115,30 @@ func keygen(args []string, stdout, stderr io.Writer) error {
 	// A KSK and a ZSK of different algorithms cannot serve one zone.
 	if err := keystore.CheckAlgorithms(dns.CanonicalName(*zone), made); err != nil {
 		fmt.Fprintf(stderr, "livesign: warning: %s\n", strings.TrimPrefix(err.Error(), "keystore: "))
+	}
+	return nil
+}
+
+// checkTimerOrder refuses timers out of order: Publish <= Activate <
+// Inactive, Publish < Delete, Inactive <= Delete, for the ones that are set.
+func checkTimerOrder(t keystore.Timers) error {
+	pub := t.Publish
+	if pub.IsZero() {
+		pub = t.Created
+	}
+	act := t.Activate
+	if act.IsZero() {
+		act = t.Created
+	}
+	switch {
+	case !t.Activate.IsZero() && !t.Publish.IsZero() && t.Activate.Before(t.Publish):
+		return fmt.Errorf("-activate %s is before -publish %s: a key signs only once it is published", stamp(t.Activate), stamp(t.Publish))
+	case !t.Inactive.IsZero() && !t.Inactive.After(act):
+		return fmt.Errorf("-inactive %s is not after the activation %s", stamp(t.Inactive), stamp(act))
+	case !t.Delete.IsZero() && !t.Delete.After(pub):
+		return fmt.Errorf("-delete %s is not after the publication %s", stamp(t.Delete), stamp(pub))
+	case !t.Delete.IsZero() && !t.Inactive.IsZero() && t.Delete.Before(t.Inactive):
+		return fmt.Errorf("-delete %s is before -inactive %s: a key leaves the DNSKEY set only after it stopped signing", stamp(t.Delete), stamp(t.Inactive))
 	}
 	return nil
 }

@@ -387,3 +387,39 @@ func TestDSMatchesBIND(t *testing.T) {
 func keyBase(stdout string) string {
 	return strings.TrimSuffix(strings.Fields(stdout)[0], ".key")
 }
+
+// TestKeygenTimers: keygen dates a key's timers itself, so that a fresh KSK
+// can sign a KSR whose first slot is earlier than now, without BIND's
+// dnssec-settime; timers out of order are refused.
+func TestKeygenTimers(t *testing.T) {
+	fixedClock(t)
+	dir := t.TempDir()
+	ksr := filepath.Join(dir, "z.ksr")
+	mustRun(t, "plan", "-zone", "example.org", "-keys", filepath.Join(dir, "zsk"), "-now", "-1m", "-until", "+40d", "-out", ksr)
+	mustRun(t, "keygen", "-zone", "example.org", "-ksk", "-dir", filepath.Join(dir, "late"))
+	code, _, stderr := livesign(t, "sign-ksr", "-ksk", filepath.Join(dir, "late"), "-ksr", ksr, "-out", filepath.Join(dir, "late.skr"))
+	if code == 0 || !strings.Contains(stderr, "livesign keygen -publish TIME -activate TIME") {
+		t.Fatalf("a KSK created now signed a KSR starting a minute ago (exit %d): %s", code, stderr)
+	}
+	mustRun(t, "keygen", "-zone", "example.org", "-ksk", "-publish", "-1h", "-activate", "-1h", "-inactive", "+365d", "-delete", "+400d", "-dir", filepath.Join(dir, "ksk"))
+	mustRun(t, "sign-ksr", "-ksk", filepath.Join(dir, "ksk"), "-ksr", ksr, "-out", filepath.Join(dir, "z.skr"))
+	keys, err := keystore.ReadKeys(filepath.Join(dir, "ksk"), keystore.Selection{Zone: "example.org"})
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("%v %v", keys, err)
+	}
+	tm := keys[0].Timers
+	if !tm.Publish.Equal(testNow.Add(-time.Hour)) || !tm.Activate.Equal(testNow.Add(-time.Hour)) || !tm.Inactive.Equal(testNow.AddDate(0, 0, 365)) || !tm.Created.Equal(testNow) {
+		t.Errorf("timers %+v", tm)
+	}
+	for _, args := range [][]string{
+		{"-activate", "-2h", "-publish", "-1h"},
+		{"-inactive", "-1h"},
+		{"-delete", "+1d", "-inactive", "+2d"},
+		{"-publish", "soon"},
+	} {
+		code, _, stderr := livesign(t, append([]string{"keygen", "-zone", "example.org", "-zsk", "-dir", filepath.Join(dir, "bad")}, args...)...)
+		if code != 2 && code != 1 || !strings.Contains(stderr, "keygen: -") {
+			t.Errorf("keygen %v: exit %d, %s", args, code, stderr)
+		}
+	}
+}
