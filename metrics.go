@@ -112,6 +112,15 @@ var (
 		Help:      "Counter of reloads of changed bundle, key or anchor files, by result: loaded or rejected (the old ones keep serving).",
 	}, []string{"zone", "result"})
 
+	// parentDSDeadline is when the parent must have the DS of a KSK the
+	// trust anchor does not name (a KSK roll), 0 when none is due.
+	parentDSDeadline = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "parent_ds_deadline_timestamp_seconds",
+		Help:      "Unix time from which the bundle's DNSKEY sets are signed only by a KSK the trust anchor does not name: the parent must publish its DS, and the trust-anchor file list it, by then (0: none due).",
+	}, []string{"zone"})
+
 	// bundleExpiration is when the bundle first has no valid DNSKEY signature.
 	bundleExpiration = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,

@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/livesign/livesign/config"
 	"github.com/livesign/livesign/keystore"
 	"github.com/livesign/livesign/timeline"
+	"github.com/miekg/dns"
 )
 
 // poll checks every zone once: reloads changed files and updates coverage.
@@ -125,7 +127,9 @@ func (z *Zone) coverage(now time.Time) {
 	if b != nil {
 		gap = b.FirstGap(now)
 	}
+	dsAt, dsKSKs, dsDue := z.Timeline.DSDeadline(now)
 	z.mu.Unlock()
+	z.parentDS(now, dsAt, dsKSKs, dsDue)
 	if b == nil {
 		return // an online KSK never runs out
 	}
@@ -144,4 +148,36 @@ func (z *Zone) coverage(now time.Time) {
 	}
 	log.Warningf("zone %s: the bundle %s covers only %s more (until %s): have the offline KSK sign a new one and install it",
 		z.Name, z.cfg.Bundle, left.Round(time.Second), timeline.Stamp(end))
+}
+
+// parentDS exports when the parent must have a new KSK's DS (a KSK roll
+// the trust anchor does not follow yet) and says so in the log, once an
+// hour.
+func (z *Zone) parentDS(now, at time.Time, ksks []*dns.DNSKEY, due bool) {
+	if !due {
+		parentDSDeadline.WithLabelValues(z.Name).Set(0)
+		return
+	}
+	parentDSDeadline.WithLabelValues(z.Name).Set(float64(at.Unix()))
+	if now.Sub(z.lastDSWarn) < time.Hour {
+		return
+	}
+	z.lastDSWarn = now
+	var ds []string
+	for _, k := range ksks {
+		if d := k.ToDS(dns.SHA256); d != nil {
+			ds = append(ds, d.String())
+		}
+	}
+	log.Warningf("zone %s: from %s the bundle's DNSKEY sets are signed only by KSK %s, which the trust-anchor file %s does not name: have the parent publish its DS (%s) and add it to %s before then; until it is there livesign keeps serving the last set the anchored KSK signed",
+		z.Name, timeline.Stamp(at), keyTags(ksks), z.cfg.TrustAnchor, strings.Join(ds, "; "), z.cfg.TrustAnchor)
+}
+
+// keyTags lists the tags of keys, e.g. "12345, 23456".
+func keyTags(keys []*dns.DNSKEY) string {
+	tags := make([]string, len(keys))
+	for i, k := range keys {
+		tags[i] = fmt.Sprint(k.KeyTag())
+	}
+	return strings.Join(tags, ", ")
 }

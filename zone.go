@@ -25,6 +25,7 @@ type Zone struct {
 	rejected    string        // fingerprint of the files last rejected ...
 	retryAt     time.Time     // ... and when to look at them again
 	lastWarn    time.Time     // last low-coverage warning (watch goroutine only)
+	lastDSWarn  time.Time     // last warning about a parent DS due (watch goroutine only)
 	presigned   time.Time     // Until of the key set pre-signed for (watch goroutine only)
 	nextPlan    time.Time     // next auto-plan run (watch goroutine only)
 	planBackoff time.Duration // wait after the last failed auto-plan
@@ -110,6 +111,10 @@ func (z *Zone) Keys(now time.Time) (*timeline.KeySet, error) {
 	old := z.current.Swap(ks)
 	if old == nil || old.Tag() != ks.Tag() {
 		log.Infof("zone %s: signing with ZSK %d; the key set is looked at again at %s", z.Name, ks.Tag(), ks.Until.UTC().Format(time.RFC3339))
+	}
+	if ks.NeedDS != nil && (old == nil || old.NeedDS == nil) {
+		log.Warningf("zone %s: the DNSKEY set due now is signed only by KSK %s, which the trust anchor %s does not name: serving the last set the anchored KSK signed until %s; once the parent has the new DS, add it to the trust-anchor file",
+			z.Name, keyTags(ks.NeedDS), z.cfg.TrustAnchor, ks.Until.UTC().Format(time.RFC3339))
 	}
 	if ks.Fallback && (old == nil || !old.Fallback) {
 		log.Warningf("zone %s: ZSK %d signs past its Inactive time %s: no successor ZSK is published long enough; add one and sign a new bundle",

@@ -17,10 +17,12 @@ import (
 //
 // It refuses a slot when no RRSIG over DNSKEY is there, when two served keys
 // share a key tag, when an RRSIG was made by a key that is not in the set,
-// does not match the anchor, is not valid at t or does not verify over exactly
-// the served set, or when no KSK signed the set. RRSIGs over CDS and CDNSKEY
-// must verify too. Errors say what to do; they name no file, the caller adds
-// the bundle file and slot.
+// is not valid at t or does not verify over exactly the served set, or when
+// no KSK signed the set. RRSIGs over CDS and CDNSKEY must verify too. A slot
+// whose every RRSIG checks out but which no KSK the anchor names signs (a
+// KSK roll whose new DS the anchor does not list yet) gets the set and an
+// *UnanchoredError. Errors say what to do; they name no file, the caller
+// adds the bundle file and slot.
 func CheckSlot(s *Slot, zone string, zsks []*dns.DNSKEY, a *Anchor, t time.Time) ([]*dns.DNSKEY, error) {
 	zone = strings.ToLower(dns.Fqdn(zone))
 	sigs := sigsOver(s.RRSIGs, dns.TypeDNSKEY)
@@ -36,29 +38,59 @@ func CheckSlot(s *Slot, zone string, zsks []*dns.DNSKEY, a *Anchor, t time.Time)
 	for i, k := range set {
 		rrset[i] = k
 	}
-	ksk := false
+	var ksks, unanchored []*dns.DNSKEY
+	anchored := false
 	for _, sig := range sigs {
-		k, err := checkSig(sig, set, a, t)
+		k, err := checkSig(sig, set, t)
 		if err != nil {
 			return nil, err
 		}
 		if err := sig.Verify(k, rrset); err != nil {
 			return nil, verifyError(sig, zone, set, s.DNSKEY, zsks)
 		}
-		if k.Flags&dns.SEP != 0 {
-			ksk = true
+		if k.Flags&dns.SEP == 0 {
+			continue
+		}
+		ksks = append(ksks, k)
+		if a == nil || a.Matches(k) {
+			anchored = true
+		} else {
+			unanchored = append(unanchored, k)
 		}
 	}
-	if !ksk {
+	if len(ksks) == 0 {
 		return nil, fmt.Errorf("no RRSIG over DNSKEY by a KSK (flags 257, tags %s): sign the DNSKEY RRset with the KSK", describeKeys(set))
 	}
-	if err := checkSigned(s.CDS, dns.TypeCDS, zone, s.RRSIGs, set, a, t); err != nil {
+	if err := checkSigned(s.CDS, dns.TypeCDS, zone, s.RRSIGs, set, t); err != nil {
 		return nil, err
 	}
-	if err := checkSigned(s.CDNSKEY, dns.TypeCDNSKEY, zone, s.RRSIGs, set, a, t); err != nil {
+	if err := checkSigned(s.CDNSKEY, dns.TypeCDNSKEY, zone, s.RRSIGs, set, t); err != nil {
 		return nil, err
+	}
+	if !anchored {
+		return set, &UnanchoredError{KSKs: unanchored, Anchor: a}
 	}
 	return set, nil
+}
+
+// UnanchoredError says that a DNSKEY set checks out but is signed only by
+// KSKs the trust anchor does not name: validators that know only the
+// anchor's DS (the parent's) cannot validate it. In a KSK roll that is the
+// moment the parent must have the new KSK's DS.
+type UnanchoredError struct {
+	KSKs   []*dns.DNSKEY // the KSKs that sign the set
+	Anchor *Anchor
+}
+
+func (e *UnanchoredError) Error() string {
+	var ds []string
+	for _, k := range e.KSKs {
+		if d := k.ToDS(dns.SHA256); d != nil {
+			ds = append(ds, d.String())
+		}
+	}
+	return fmt.Sprintf("the DNSKEY set is signed only by %s, which the trust anchor in %s (%s) does not name: sign it with the KSK the anchor names, or, for a new KSK (a KSK roll), have the parent publish its DS (%s) and add that to the trust-anchor file",
+		describeKeys(e.KSKs), e.Anchor.File, e.Anchor.describe(), strings.Join(ds, "; "))
 }
 
 // sigsOver returns the RRSIGs covering type typ.
@@ -129,9 +161,9 @@ func checkTagCollisions(set []*dns.DNSKEY) error {
 	return nil
 }
 
-// checkSig finds the key that made sig in set and checks it against the anchor
-// and the validity period at t.
-func checkSig(sig *dns.RRSIG, set []*dns.DNSKEY, a *Anchor, t time.Time) (*dns.DNSKEY, error) {
+// checkSig finds the key that made sig in set and checks the validity
+// period at t.
+func checkSig(sig *dns.RRSIG, set []*dns.DNSKEY, t time.Time) (*dns.DNSKEY, error) {
 	covered := dns.TypeToString[sig.TypeCovered]
 	var k *dns.DNSKEY
 	for _, c := range set {
@@ -148,9 +180,6 @@ func checkSig(sig *dns.RRSIG, set []*dns.DNSKEY, a *Anchor, t time.Time) (*dns.D
 			return nil, fmt.Errorf("RRSIG by %d is not valid before %s (over %s, checked at %s): wait, or sign the %s RRset with an earlier inception", sig.KeyTag, inc.Format(time.RFC3339), covered, t.UTC().Format(time.RFC3339), covered)
 		}
 		return nil, fmt.Errorf("RRSIG by %d expired at %s (over %s, checked at %s): sign the %s RRset again with the KSK and install the new bundle", sig.KeyTag, exp.Format(time.RFC3339), covered, t.UTC().Format(time.RFC3339), covered)
-	}
-	if a != nil && !a.Matches(k) {
-		return nil, fmt.Errorf("RRSIG over %s signed by %s %d which does not match the trust anchor in %s (%s): sign with the KSK the anchor names, or fix the anchor", covered, keyRole(k), k.KeyTag(), a.File, a.describe())
 	}
 	return k, nil
 }
@@ -191,7 +220,7 @@ func verifyError(sig *dns.RRSIG, zone string, set, bundleKeys, zsks []*dns.DNSKE
 }
 
 // checkSigned checks the RRSIGs over a CDS or CDNSKEY RRset, when there is one.
-func checkSigned[T dns.RR](rrs []T, typ uint16, zone string, all []*dns.RRSIG, set []*dns.DNSKEY, a *Anchor, t time.Time) error {
+func checkSigned[T dns.RR](rrs []T, typ uint16, zone string, all []*dns.RRSIG, set []*dns.DNSKEY, t time.Time) error {
 	name := dns.TypeToString[typ]
 	sigs := sigsOver(all, typ)
 	if len(rrs) == 0 {
@@ -210,7 +239,7 @@ func checkSigned[T dns.RR](rrs []T, typ uint16, zone string, all []*dns.RRSIG, s
 		rrset[i] = c
 	}
 	for _, sig := range sigs {
-		k, err := checkSig(sig, set, a, t)
+		k, err := checkSig(sig, set, t)
 		if err != nil {
 			return err
 		}

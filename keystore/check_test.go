@@ -1,6 +1,7 @@
 package keystore
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -188,5 +189,46 @@ func TestCheckSlotZSKSignedOnly(t *testing.T) {
 	_, err = CheckSlot(s, "example.net.", nil, nil, fixtureTime)
 	wantErr(t, err, "no RRSIG over DNSKEY by a KSK (flags 257, tags KSK 41401, ZSK 44013)")
 	_, err = CheckSlot(s, "example.net.", nil, ldnsAnchor(t), fixtureTime)
-	wantErr(t, err, "signed by ZSK 44013 which does not match the trust anchor")
+	wantErr(t, err, "no RRSIG over DNSKEY by a KSK")
+}
+
+// TestCheckSlotKSKRoll: during a KSK roll a slot signed by the anchored KSK
+// and a new one checks out; a slot signed by the new KSK alone checks out
+// too but says, with an *UnanchoredError, that the anchor lacks its DS.
+func TestCheckSlotKSKRoll(t *testing.T) {
+	old, err := GenerateKey("roll.example.", dns.ECDSAP256SHA256, true, fixtureTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := GenerateKey("roll.example.", dns.ECDSAP256SHA256, true, fixtureTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zsk, err := GenerateKey("roll.example.", dns.ECDSAP256SHA256, false, fixtureTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchor := &Anchor{File: "old.ds", DS: []*dns.DS{old.DNSKEY.ToDS(dns.SHA256)}}
+	both, err := SignDNSKEYs("roll.example.", []*Key{old, next}, []*dns.DNSKEY{zsk.DNSKEY}, 3600, fixtureTime.Add(-time.Hour), fixtureTime.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckSlot(both, "roll.example.", nil, anchor, fixtureTime); err != nil {
+		t.Errorf("double-signed slot: %v", err)
+	}
+	only, err := SignDNSKEYs("roll.example.", []*Key{next}, []*dns.DNSKEY{zsk.DNSKEY, old.DNSKEY}, 3600, fixtureTime.Add(-time.Hour), fixtureTime.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := CheckSlot(only, "roll.example.", nil, anchor, fixtureTime)
+	var ue *UnanchoredError
+	if !errors.As(err, &ue) || len(ue.KSKs) != 1 || ue.KSKs[0].KeyTag() != next.Tag() || len(set) != 3 {
+		t.Fatalf("slot signed by the new KSK alone: %v (set %d keys)", err, len(set))
+	}
+	wantErr(t, err, fmt.Sprintf("signed only by KSK %d, which the trust anchor in old.ds (DS for %d) does not name", next.Tag(), old.Tag()))
+	// A tampered signature is still refused, anchored or not.
+	only.RRSIGs[0].Signature = both.RRSIGs[0].Signature
+	if _, err := CheckSlot(only, "roll.example.", nil, anchor, fixtureTime); err == nil || errors.As(err, &ue) {
+		t.Errorf("tampered slot: %v", err)
+	}
 }

@@ -20,6 +20,10 @@ type KeySet struct {
 	// Fallback is set when ZSK signs past its Inactive time because no
 	// successor is safely published yet.
 	Fallback bool
+	// NeedDS, when set, are the KSKs that alone sign the set that should
+	// be in force now; the trust anchor does not name them, so an earlier
+	// set signed by an anchored KSK is served instead (DSDeadline).
+	NeedDS []*dns.DNSKEY
 
 	From  time.Time // first instant this set is in force
 	Until time.Time // first instant it may no longer be: ask the Timeline again then

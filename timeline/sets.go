@@ -1,6 +1,7 @@
 package timeline
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -36,6 +37,11 @@ type dnskeySets interface {
 	// (0: dnskey-ttl).
 	ttl() time.Duration
 	end(now time.Time) time.Time
+	// heldBack returns the newest set before the one of index idx that
+	// checks out at t, when that one is signed only by KSKs the anchor
+	// does not name (err says which); or err.
+	heldBack(tl *Timeline, idx int, t time.Time, err error) (*keystore.Slot, int, []*dns.DNSKEY, error)
+	dsDeadline(tl *Timeline, now time.Time) (time.Time, []*dns.DNSKEY, bool)
 	check(tl *Timeline, now time.Time) error
 	notes(tl *Timeline, now time.Time) []string
 }
@@ -130,6 +136,31 @@ func (s *bundleSets) ttl() time.Duration {
 
 func (s *bundleSets) end(now time.Time) time.Time { return s.b.FirstGap(now).Start }
 
+func (s *bundleSets) heldBack(tl *Timeline, idx int, t time.Time, err error) (*keystore.Slot, int, []*dns.DNSKEY, error) {
+	for i := idx - 1; i >= 0; i-- {
+		sl := &s.b.Slots[i]
+		if keys, e := tl.checkSlot(sl, t); e == nil {
+			return sl, i, keys, nil
+		}
+	}
+	if idx == 0 {
+		return nil, idx, nil, err
+	}
+	return nil, idx, nil, fmt.Errorf("no earlier DNSKEY set signed by an anchored KSK is valid now: %w", err)
+}
+
+func (s *bundleSets) dsDeadline(tl *Timeline, now time.Time) (time.Time, []*dns.DNSKEY, bool) {
+	for _, i := range s.upcoming(now) {
+		sl := &s.b.Slots[i]
+		at := latest(sl.Start, now)
+		var ue *keystore.UnanchoredError
+		if _, err := tl.checkSlot(sl, at); errors.As(err, &ue) {
+			return at, ue.KSKs, true
+		}
+	}
+	return time.Time{}, nil, false
+}
+
 func (s *bundleSets) check(tl *Timeline, now time.Time) error {
 	if _, _, err := s.slotAt(now); err != nil {
 		return err
@@ -137,7 +168,10 @@ func (s *bundleSets) check(tl *Timeline, now time.Time) error {
 	for _, i := range s.upcoming(now) {
 		sl := &s.b.Slots[i]
 		at := latest(sl.Start, now)
-		if _, err := tl.checkSlot(sl, at); err != nil {
+		var ue *keystore.UnanchoredError
+		if _, err := tl.checkSlot(sl, at); errors.As(err, &ue) {
+			continue // the parent's new DS is due then (DSDeadline); At holds back until the anchor has it
+		} else if err != nil {
 			return fmt.Errorf("%s: slot %d (%s): %w", s.b.File, i+1, Stamp(sl.Start), err)
 		}
 		if _, err := tl.At(at); err != nil && len(tl.zsks) > 0 { // livesign check may have no keys
@@ -221,6 +255,14 @@ func (s *onlineSets) end(time.Time) time.Time             { return farFuture }
 func (s *onlineSets) notes(*Timeline, time.Time) []string { return nil }
 
 func (s *onlineSets) inSetSince(_ *keystore.Key, _ int, since time.Time) time.Time { return since }
+
+func (s *onlineSets) heldBack(_ *Timeline, _ int, _ time.Time, err error) (*keystore.Slot, int, []*dns.DNSKEY, error) {
+	return nil, -1, nil, err // the online KSK signs one set: nothing to hold back to
+}
+
+func (s *onlineSets) dsDeadline(*Timeline, time.Time) (time.Time, []*dns.DNSKEY, bool) {
+	return time.Time{}, nil, false
+}
 
 func (s *onlineSets) check(tl *Timeline, now time.Time) error {
 	_, err := tl.At(now)

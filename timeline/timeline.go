@@ -136,6 +136,12 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 		return nil, err
 	}
 	keys, err := tl.checkSlot(slot, t)
+	var unanchored *keystore.UnanchoredError
+	if errors.As(err, &unanchored) {
+		// A KSK roll whose new DS the anchor lacks: stay on the newest
+		// earlier set the anchored KSK signed, while its signatures last.
+		slot, idx, keys, err = tl.sets.heldBack(tl, idx, t, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tl.Source(), err)
 	}
@@ -151,6 +157,9 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 	}
 
 	ks := &KeySet{ZSK: zsk, Fallback: fallback, From: t, Until: next}
+	if unanchored != nil {
+		ks.NeedDS = unanchored.KSKs
+	}
 	for _, k := range keys {
 		ks.DNSKEY = append(ks.DNSKEY, k)
 	}
@@ -243,6 +252,14 @@ func (tl *Timeline) Check(now time.Time) error { return tl.sets.check(tl, now) }
 // Both happen normally after auto-plan or livesign plan made new keys that
 // the offline side has not signed yet.
 func (tl *Timeline) Notes(now time.Time) []string { return tl.sets.notes(tl, now) }
+
+// DSDeadline returns when the parent must have the DS of a KSK the trust
+// anchor does not name: the start of the first DNSKEY set, in force at or
+// after now, that only such KSKs sign (a KSK roll), and those KSKs. ok is
+// false when every set ahead is signed by an anchored KSK.
+func (tl *Timeline) DSDeadline(now time.Time) (at time.Time, ksks []*dns.DNSKEY, ok bool) {
+	return tl.sets.dsDeadline(tl, now)
+}
 
 // wait is how long a ZSK's DNSKEY must have been served before it signs:
 // the DNSKEY TTL plus propagation-delay. The TTL is dnskey-ttl or, when

@@ -520,3 +520,56 @@ func TestTimelineBundleTTLLonger(t *testing.T) {
 		t.Errorf("notes %q do not tell about the DNSKEY TTL", notes)
 	}
 }
+
+// TestTimelineKSKRollAnchor: an SKR of a KSK roll whose trust anchor names
+// only the current KSK (the parent's DS) loads; DSDeadline says when the
+// parent must have the new KSK's DS (the first slot the new KSK alone
+// signs); At does not switch to that slot while the anchor lacks the DS,
+// serving the last double-signed slot while its signatures last.
+func TestTimelineKSKRollAnchor(t *testing.T) {
+	g := newGen(t, "kskroll.example.")
+	z := g.key(false, keystore.Timers{Created: t0.AddDate(0, -1, 0)})
+	next := g.key(true, keystore.Timers{})
+	sign := func(from, to time.Time, ksks ...*keystore.Key) keystore.Slot {
+		keys := []*dns.DNSKEY{z.DNSKEY, g.KSK.DNSKEY, next.DNSKEY}
+		s, err := keystore.SignDNSKEYs(g.Zone, ksks, keys, 3600, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *s
+	}
+	slots := []keystore.Slot{
+		sign(t0.AddDate(0, 0, -1), t0.AddDate(0, 0, 14), g.KSK),
+		sign(t0.AddDate(0, 0, 10), t0.AddDate(0, 0, 24), g.KSK, next),
+		sign(t0.AddDate(0, 0, 20), t0.AddDate(0, 0, 40), next),
+	}
+	tl := g.timeline([]*keystore.Key{z}, slots...) // anchor: the first KSK's DS
+	if err := tl.Check(t0); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	at, ksks, ok := tl.DSDeadline(t0)
+	if !ok || !at.Equal(t0.AddDate(0, 0, 20)) || len(ksks) != 1 || ksks[0].KeyTag() != next.Tag() {
+		t.Fatalf("DSDeadline = %s %v %v, want slot 3's start and KSK %d", at, ksks, ok, next.Tag())
+	}
+	ks, err := tl.At(t0.AddDate(0, 0, 21))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ks.NeedDS) != 1 || len(ks.DNSKEYSigs) != 2 || !ks.Until.Equal(t0.AddDate(0, 0, 24)) {
+		t.Errorf("held back: NeedDS %v, %d DNSKEY RRSIGs, until %s; want slot 2 until its signatures expire", ks.NeedDS, len(ks.DNSKEYSigs), ks.Until)
+	}
+	if _, err := tl.At(t0.AddDate(0, 0, 25)); err == nil || !strings.Contains(err.Error(), "does not name") {
+		t.Errorf("after slot 2 expired: %v, want the anchor's missing DS named", err)
+	}
+	// With the new DS in the anchor, slot 3 is served.
+	a := g.Anchor()
+	a.DS = append(a.DS, next.DNSKEY.ToDS(dns.SHA256))
+	tl2 := mustNew(t, Inputs{Zone: g.Zone, ZSKs: []*keystore.Key{z}, Bundle: g.Bundle(slots...), Anchor: a})
+	ks, err = tl2.At(t0.AddDate(0, 0, 21))
+	if err != nil || ks.NeedDS != nil || len(ks.DNSKEYSigs) != 1 {
+		t.Errorf("anchored: %v %v", ks, err)
+	}
+	if _, _, ok := tl2.DSDeadline(t0); ok {
+		t.Error("a DS deadline although the anchor names both KSKs")
+	}
+}

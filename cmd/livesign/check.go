@@ -127,6 +127,10 @@ func check(args []string, stdout, stderr io.Writer) error {
 	for _, n := range tl.Notes(at) {
 		fmt.Fprintf(stdout, "note: %s\n", n)
 	}
+	if due, ksks, ok := tl.DSDeadline(at); ok {
+		fmt.Fprintf(stdout, "parent DS: from %s the DNSKEY sets are signed only by KSK %s, which the trust anchor does not name: the parent must publish %s before then, and the trust-anchor file list it; until then the server keeps serving the last set the anchored KSK signed\n",
+			stamp(due), kskTags(ksks), dsText(ksks))
+	}
 	if len(tl.ZSKs()) > 0 {
 		if ks, err := tl.At(at); err != nil {
 			if checked { // else Check said it already
@@ -262,13 +266,13 @@ func printSlots(w io.Writer, tl *timeline.Timeline, at time.Time) []string {
 			keys = append(keys, fmt.Sprintf("%d%s", k.KeyTag(), role))
 		}
 		sort.Strings(keys)
-		validity := ""
+		var signed []string // every KSK that signs the slot
 		for _, sig := range s.RRSIGs {
 			if sig.TypeCovered == dns.TypeDNSKEY {
-				validity = fmt.Sprintf("%s..%s by %d", keystore.SigTime(sig.Inception, s.Start).Format("2006-01-02T15:04"), keystore.SigTime(sig.Expiration, s.Start).Format("2006-01-02T15:04"), sig.KeyTag)
-				break
+				signed = append(signed, fmt.Sprintf("%s..%s by %d", keystore.SigTime(sig.Inception, s.Start).Format("2006-01-02T15:04"), keystore.SigTime(sig.Expiration, s.Start).Format("2006-01-02T15:04"), sig.KeyTag))
 			}
 		}
+		validity := strings.Join(signed, ", ")
 		signer := "-"
 		if len(tl.ZSKs()) > 0 && mark != " (past)" {
 			signer = slotSigners(tl, s.Start, next, at)
@@ -362,4 +366,24 @@ func formatSpan(d time.Duration) string {
 		sign, d = "-", -d
 	}
 	return fmt.Sprintf("%s%dd %dh", sign, d/(24*time.Hour), (d%(24*time.Hour))/time.Hour)
+}
+
+// kskTags lists the key tags of keys.
+func kskTags(keys []*dns.DNSKEY) string {
+	tags := make([]string, len(keys))
+	for i, k := range keys {
+		tags[i] = fmt.Sprint(k.KeyTag())
+	}
+	return strings.Join(tags, ", ")
+}
+
+// dsText writes the SHA-256 DS records of keys.
+func dsText(keys []*dns.DNSKEY) string {
+	var ds []string
+	for _, k := range keys {
+		if d := k.ToDS(dns.SHA256); d != nil {
+			ds = append(ds, d.String())
+		}
+	}
+	return strings.Join(ds, "; ")
 }

@@ -41,7 +41,7 @@ func TestCheck(t *testing.T) {
 		{"ZSK timers disagree with the SKR", []string{"check", "-keys", extraZSK, "-bundle", td("bind920", "example.org.skr"), "-at", at}, 0,
 			[]string{"note: ZSK ", "is published by its timers from 2026-12-01T00:00:00Z but the signed DNSKEY set of slot 5 (2026-11-30T21:55:00Z) lacks it", "OK"}, ""},
 		{"tampered RRSIG", bad("tampered-rrsig.zone"), 1, nil, "does not verify over the DNSKEY set"},
-		{"foreign KSK", bad("foreign-ksk.zone"), 1, nil, "does not match the trust anchor"},
+		{"foreign KSK", bad("foreign-ksk.zone"), 1, nil, "which the trust anchor in"},
 		{"expired", bad("expired.zone"), 1, nil, "expired at 2020-02-01T00:00:00Z"},
 		{"missing ZSK", bad("missing-zsk.zone"), 1, nil, "ZSK 44013 from the keys directory is not in the bundle"},
 		{"truncated SKR", bad("truncated.skr"), 1, nil, "truncated.skr"},
