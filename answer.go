@@ -274,11 +274,11 @@ func (a *answer) signAnswer(rrs []dns.RR, chain []string) ([]dns.RR, error) {
 		if !o.sign {
 			continue
 		}
-		sig, err := a.zone.signer.Sign(a.ctx, set, o.wildcard, a.zone.Name, a.keys.ZSK, a.now)
+		sigs, err := a.rrsigs(set, o.wildcard)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, sig)
+		out = append(out, sigs...)
 		if o.wildcard != "" {
 			if err := a.addProof(set[0].Header().Name, o.wildcard); err != nil {
 				return nil, err
@@ -299,11 +299,11 @@ func (a *answer) signAuthority(rrs []dns.RR) ([]dns.RR, error) {
 		if !equalNames(h.Name, a.zone.Name) || (h.Rrtype != dns.TypeNS && h.Rrtype != dns.TypeSOA) {
 			continue
 		}
-		sig, err := a.zone.signer.Sign(a.ctx, set, "", a.zone.Name, a.keys.ZSK, a.now)
+		sigs, err := a.rrsigs(set, "")
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, sig)
+		out = append(out, sigs...)
 	}
 	return out, nil
 }
@@ -356,11 +356,11 @@ func (a *answer) signReferral(ns []dns.RR) ([]dns.RR, error) {
 			continue
 		}
 		hasDS = true
-		sig, err := a.zone.signer.Sign(a.ctx, set, "", a.zone.Name, a.keys.ZSK, a.now)
+		sigs, err := a.rrsigs(set, "")
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, sig)
+		out = append(out, sigs...)
 	}
 	if hasDS || cut == "" || !inZone(cut, a.zone.Name) {
 		return out, nil
@@ -409,11 +409,11 @@ func (a *answer) nsecAnswer(ns []dns.RR, name string, nx bool) ([]dns.RR, error)
 	if err := a.checkNSEC(nsec); err != nil {
 		return nil, err
 	}
-	sig, err := a.zone.signer.Sign(a.ctx, []dns.RR{nsec}, "", a.zone.Name, a.keys.ZSK, a.now)
+	sigs, err := a.rrsigs([]dns.RR{nsec}, "")
 	if err != nil {
 		return nil, err
 	}
-	return []dns.RR{nsec, sig}, nil
+	return append([]dns.RR{nsec}, sigs...), nil
 }
 
 // signNSECs signs the NSEC records livesign made for the authority
@@ -426,11 +426,11 @@ func (a *answer) signNSECs(m *dns.Msg) error {
 			if err := a.checkNSEC(nsec); err != nil {
 				return err
 			}
-			sig, err := a.zone.signer.Sign(a.ctx, []dns.RR{nsec}, "", a.zone.Name, a.keys.ZSK, a.now)
+			sigs, err := a.rrsigs([]dns.RR{nsec}, "")
 			if err != nil {
 				return err
 			}
-			out = append(out, sig)
+			out = append(out, sigs...)
 		}
 	}
 	m.Ns = out
@@ -541,4 +541,20 @@ func strip(rrs []dns.RR) []dns.RR {
 		out = append(out, rr)
 	}
 	return out
+}
+
+// rrsigs returns the RRSIGs over set by every ZSK of the key set: one, or
+// during an algorithm roll one per algorithm (timeline.KeySet.ZSKs), which
+// doubles the signing while the roll lasts. With wildcard set, the RRset is
+// signed as that wildcard.
+func (a *answer) rrsigs(set []dns.RR, wildcard string) ([]dns.RR, error) {
+	out := make([]dns.RR, 0, len(a.keys.ZSKs))
+	for _, zsk := range a.keys.ZSKs {
+		sig, err := a.zone.signer.Sign(a.ctx, set, wildcard, a.zone.Name, zsk, a.now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sig)
+	}
+	return out, nil
 }

@@ -46,9 +46,9 @@ func (a *answer) anyAnswer(ns []dns.RR, name string) (answer, authority []dns.RR
 			return nil, nil, err
 		}
 	}
-	sig, err := a.zone.signer.Sign(a.ctx, rrs, wildcard, a.zone.Name, a.keys.ZSK, a.now)
+	sigs, err := a.rrsigs(rrs, wildcard)
 	if err != nil {
 		return nil, nil, err
 	}
-	return append(append([]dns.RR(nil), rrs...), sig), nil, nil
+	return append(append([]dns.RR(nil), rrs...), sigs...), nil, nil
 }

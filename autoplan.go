@@ -21,13 +21,13 @@ func autoPlanKeys(cfg config.Config, now time.Time) (*keystore.Schedule, []keyst
 	if !keystore.DirWritable(cfg.Keys) {
 		return nil, nil, errReadOnly
 	}
-	alg, err := zskAlgorithm(cfg)
+	c, _, err := zoneChains(cfg, now)
 	if err != nil {
 		return nil, nil, fmt.Errorf("zone %s: auto-plan: %w", cfg.Zone, err)
 	}
-	sched, applied, err := keystore.PlanDir(cfg.Keys, cfg.Zone, alg, cfg.Policy(), now, now.Add(cfg.AutoPlan))
+	sched, applied, err := keystore.PlanChains(cfg.Keys, cfg.Zone, c, cfg.Policy(), now, now.Add(cfg.AutoPlan))
 	for _, a := range applied {
-		if a.State == "generated" || a.State == "updated" {
+		if a.State == "generated" || a.State == "updated" || a.State == "retired" {
 			t := a.Key.Timers
 			log.Infof("zone %s: auto-plan %s ZSK %d (%s): publish %s, activate %s, inactive %s, delete %s", cfg.Zone, a.State, a.Key.Tag(), a.Key.Base,
 				timeline.Stamp(t.Publish), timeline.Stamp(t.Activate), timeline.Stamp(t.Inactive), timeline.Stamp(t.Delete))
@@ -41,20 +41,22 @@ func autoPlanKeys(cfg config.Config, now time.Time) (*keystore.Schedule, []keyst
 
 var errReadOnly = fmt.Errorf("the keys directory is not writable")
 
-// zskAlgorithm returns the algorithm of the ZSKs auto-plan generates for
-// cfg, by the one rule of keystore.ZSKAlgorithm: the KSK's (the online KSK
-// of 'ksk DIR', or the KSK in the bundle), else that of the ZSKs in the keys
-// directory, else the algorithm directive, else ECDSAP256SHA256.
-func zskAlgorithm(cfg config.Config) (uint8, error) {
+// zoneChains decides the ZSK chains auto-plan keeps for cfg at now, and the
+// algorithm of new ZSKs, by the one rule of keystore.DecideChains (as
+// livesign plan's): the algorithm directive, else the KSK's (the online
+// KSK of 'ksk DIR', or the bundle's), else the ZSKs', else
+// ECDSAP256SHA256; a directive other than the keys' algorithm starts an
+// algorithm roll.
+func zoneChains(cfg config.Config, now time.Time) (keystore.Chains, uint8, error) {
 	ksks, err := kskKeys(cfg)
 	if err != nil {
-		return 0, err
+		return keystore.Chains{}, 0, err
 	}
 	zsks, err := keystore.ReadKeys(cfg.Keys, keystore.Selection{Zone: cfg.Zone, Role: keystore.ZSKRole})
 	if err != nil {
-		return 0, fmt.Errorf("keys %s: %w", cfg.Keys, err)
+		return keystore.Chains{}, 0, fmt.Errorf("keys %s: %w", cfg.Keys, err)
 	}
-	return keystore.ZSKAlgorithm(cfg.Zone, cfg.Algorithm, ksks, zsks)
+	return keystore.DecideChains(keystore.ChainInputs{Zone: cfg.Zone, Want: cfg.Algorithm, KSKs: ksks, Online: cfg.KSK != "", ZSKs: zsks}, now)
 }
 
 // kskKeys returns the public KSKs of cfg: the online KSK's, or the bundle's.

@@ -112,6 +112,15 @@ var (
 		Help:      "Counter of reloads of changed bundle, key or anchor files, by result: loaded or rejected (the old ones keep serving).",
 	}, []string{"zone", "result"})
 
+	// signingZSKs is how many ZSKs sign every RRset: 1, or 2 during an
+	// algorithm roll (every RRset is then signed twice).
+	signingZSKs = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "signing_zsks",
+		Help:      "Number of ZSKs that sign every RRset: 1, or one per algorithm during an algorithm roll, when each answer costs as many signatures.",
+	}, []string{"zone"})
+
 	// parentDSDeadline is when the parent must have the DS of a KSK the
 	// trust anchor does not name (a KSK roll), 0 when none is due.
 	parentDSDeadline = promauto.NewGaugeVec(prometheus.GaugeOpts{

@@ -2,7 +2,12 @@ package livesign
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/livesign/livesign/timeline"
 )
 
 // presignLead is how long before a ZSK switch the hottest RRsets are
@@ -77,13 +82,28 @@ func (z *Zone) tick(now time.Time) {
 	tl := z.Timeline
 	z.mu.Unlock()
 	next, err := tl.At(ks.Until)
-	if err != nil || next.ZSK == ks.ZSK {
+	if err != nil {
 		return
 	}
 	// Pre-signing must not hold up the loop past the switch.
 	ctx, cancel := context.WithTimeout(context.Background(), presignLead)
 	defer cancel()
-	n := z.signer.Presign(ctx, z.Name, next.ZSK, ks.Until, presignCount)
-	log.Infof("zone %s: ZSK %d takes over from %d at %s; pre-signed %d hot RRsets with it",
-		z.Name, next.Tag(), ks.Tag(), ks.Until.UTC().Format(time.RFC3339), n)
+	for _, zsk := range next.ZSKs {
+		if slices.Contains(ks.ZSKs, zsk) {
+			continue
+		}
+		n := z.signer.Presign(ctx, z.Name, zsk, ks.Until, presignCount)
+		log.Infof("zone %s: ZSK %d signs from %s (now %s); pre-signed %d hot RRsets with it",
+			z.Name, zsk.Tag(), ks.Until.UTC().Format(time.RFC3339), signerTags(ks), n)
+	}
+}
+
+// signerTags lists the tags of the ZSKs that sign in ks, e.g. "12345" or
+// "12345+23456" during an algorithm roll.
+func signerTags(ks *timeline.KeySet) string {
+	tags := make([]string, len(ks.ZSKs))
+	for i, k := range ks.ZSKs {
+		tags[i] = fmt.Sprint(k.Tag())
+	}
+	return strings.Join(tags, "+")
 }

@@ -2,6 +2,8 @@ package livesign
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,7 +68,11 @@ func newZone(cfg config.Config, now func() time.Time) (*Zone, error) {
 	}
 	z := &Zone{Name: cfg.Zone, Timeline: tl, cfg: cfg, signer: NewSigner(cfg.SignatureValidity, cfg.SignatureRefresh, cfg.CacheSize, cfg.MaxSigners),
 		responses: newRespCache(cfg.ResponseCache, time.Minute)}
-	if _, err := z.Keys(now()); err != nil {
+	ks, err := z.Keys(now())
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAlgorithm(cfg, ks); err != nil {
 		return nil, err
 	}
 	z.lastSeen, _ = fingerprint(cfg)
@@ -109,9 +115,10 @@ func (z *Zone) Keys(now time.Time) (*timeline.KeySet, error) {
 		return ks, nil
 	}
 	old := z.current.Swap(ks)
-	if old == nil || old.Tag() != ks.Tag() {
-		log.Infof("zone %s: signing with ZSK %d; the key set is looked at again at %s", z.Name, ks.Tag(), ks.Until.UTC().Format(time.RFC3339))
+	if old == nil || signerTags(old) != signerTags(ks) {
+		log.Infof("zone %s: signing with ZSK %s; the key set is looked at again at %s", z.Name, signerTags(ks), ks.Until.UTC().Format(time.RFC3339))
 	}
+	signingZSKs.WithLabelValues(z.Name).Set(float64(len(ks.ZSKs)))
 	if ks.NeedDS != nil && (old == nil || old.NeedDS == nil) {
 		log.Warningf("zone %s: the DNSKEY set due now is signed only by KSK %s, which the trust anchor %s does not name: serving the last set the anchored KSK signed until %s; once the parent has the new DS, add it to the trust-anchor file",
 			z.Name, keyTags(ks.NeedDS), z.cfg.TrustAnchor, ks.Until.UTC().Format(time.RFC3339))
@@ -144,7 +151,7 @@ func (z *Zone) countStates(ks *timeline.KeySet, now time.Time) {
 	n := map[string]int{"planned": 0, "published": 0, "active": 0, "retired": 0, "removed": 0}
 	for _, k := range z.Timeline.ZSKs() {
 		switch {
-		case k == ks.ZSK:
+		case slices.Contains(ks.ZSKs, k):
 			n["active"]++
 		case served[timeline.RefOf(k.DNSKEY)] && !k.ActiveSince().After(now):
 			n["retired"]++
@@ -188,4 +195,22 @@ func (z *Zone) logFailure(now time.Time, format string, args ...any) {
 		return
 	}
 	log.Errorf(format, args...)
+}
+
+// checkAlgorithm refuses to start a zone whose algorithm directive no ZSK
+// signing in ks has, when auto-plan (which would make them) is off: the
+// directive is never ignored.
+func checkAlgorithm(cfg config.Config, ks *timeline.KeySet) error {
+	if cfg.Algorithm == 0 || cfg.AutoPlan > 0 {
+		return nil
+	}
+	var algs []string
+	for _, z := range ks.ZSKs {
+		if z.DNSKEY.Algorithm == cfg.Algorithm {
+			return nil
+		}
+		algs = append(algs, dns.AlgorithmToString[z.DNSKEY.Algorithm])
+	}
+	return fmt.Errorf("zone %s: algorithm %s is set, but the ZSKs that sign have %s, and without auto-plan the server makes no keys: plan ZSKs of %s (livesign plan -corefile FILE -zone %s -until +90d -out FILE.ksr; with other keys an algorithm roll, see the README), or add auto-plan, or remove the algorithm directive",
+		cfg.Zone, dns.AlgorithmToString[cfg.Algorithm], strings.Join(algs, " and "), dns.AlgorithmToString[cfg.Algorithm], strings.TrimSuffix(cfg.Zone, "."))
 }

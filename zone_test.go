@@ -1,11 +1,14 @@
 package livesign
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/livesign/livesign/config"
 	"github.com/livesign/livesign/keystore"
 	"github.com/livesign/livesign/timeline"
+	"github.com/miekg/dns"
 )
 
 // TestClockJumpsBack: the zone's cached key set follows the clock back.
@@ -36,5 +39,25 @@ func TestClockJumpsBack(t *testing.T) {
 	before, err := z.Keys(switchAt.Add(-50 * time.Minute)) // the clock went back an hour
 	if err != nil || before.ZSK != chain[1] {
 		t.Fatalf("an hour back: signs with %v, want %d (%v)", before, chain[1].Tag(), err)
+	}
+}
+
+// TestAlgorithmWithoutAutoPlan: the algorithm directive without auto-plan is
+// never ignored: a zone none of whose signing ZSKs has it does not start.
+func TestAlgorithmWithoutAutoPlan(t *testing.T) {
+	for _, tc := range []struct {
+		alg     uint8
+		wantErr string
+	}{
+		{0, ""},
+		{dns.ECDSAP256SHA256, ""}, // the fixture's ZSK
+		{dns.ED25519, "algorithm ED25519 is set, but the ZSKs that sign have ECDSAP256SHA256, and without auto-plan the server makes no keys"},
+	} {
+		cfg := testConfig(t)
+		cfg.Algorithm = tc.alg
+		_, err := New([]config.Config{cfg}, func() time.Time { return testNow })
+		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("algorithm %d: %v, want %q", tc.alg, err, tc.wantErr)
+		}
 	}
 }

@@ -29,7 +29,7 @@ func SignDNSKEYs(zone string, ksks []*Key, keys []*dns.DNSKEY, ttl uint32, incep
 	for _, k := range keys {
 		all = append(all, &Key{DNSKEY: k})
 	}
-	if err := CheckAlgorithms(zone, all); err != nil {
+	if err := CheckSetAlgorithms(zone, ksks, all[len(ksks):]); err != nil {
 		return nil, err
 	}
 	set := assemble(zone, ttl, own, keys)
@@ -100,47 +100,31 @@ func AddCDS(s *Slot, zone string, ksks []*Key, ttl uint32, inception, expiration
 	return nil
 }
 
-// CheckAlgorithms refuses a DNSKEY set (keys: KSKs and ZSKs, in any order)
-// whose keys do not all have one algorithm. Every RRset of a zone must be
-// signed with each algorithm in its apex DNSKEY RRset (RFC 4035 §2.2);
-// livesign signs the zone data with its one active ZSK and the DNSKEY RRset
-// with the KSKs, so a second algorithm anywhere in the set breaks that rule
-// (validators hardened against algorithm downgrade reject the zone). The
-// KSK's algorithm is the reference, the one the DS at the parent names.
-// Errors name both keys (tag and file, when read from one), both algorithms
-// and the livesign keygen command that makes a fitting key.
+// CheckAlgorithms refuses a zone's keys (KSKs and ZSKs, in any order) of
+// more than two algorithms. Every RRset of a zone is signed with each
+// algorithm of its apex DNSKEY RRset (RFC 4035 §2.2): livesign signs with
+// one ZSK of each algorithm that signs, and two algorithms exist only while
+// an algorithm rolls to another (RFC 6781 §4.1.4, DESIGN.md §3.1). Errors
+// name the keys (tag and file, when read from one) and their algorithms.
 func CheckAlgorithms(zone string, keys []*Key) error {
-	var ref *Key
+	var algs []uint8
+	first := map[uint8]*Key{}
 	for _, k := range keys {
-		if k.IsKSK() {
-			ref = k
-			break
+		a := k.DNSKEY.Algorithm
+		if first[a] == nil {
+			first[a] = k
+			algs = append(algs, a)
 		}
 	}
-	if ref == nil {
-		if len(keys) == 0 {
-			return nil
-		}
-		ref = keys[0]
+	if len(algs) <= 2 {
+		return nil
 	}
-	alg := ref.DNSKEY.Algorithm
-	for _, k := range keys {
-		if k.DNSKEY.Algorithm == alg {
-			continue
-		}
-		switch {
-		case ref.IsKSK() && !k.IsKSK():
-			return fmt.Errorf("keystore: %s has algorithm %s but the %s has %s: every algorithm in the DNSKEY set must sign every RRset (RFC 4035 §2.2) and livesign signs the zone data with the ZSK alone; make the ZSKs with the KSK's algorithm (livesign keygen -zone %s -zsk -algorithm %s -dir %s) and remove %s",
-				describeKey(k), algName(k.DNSKEY.Algorithm), describeKey(ref), algName(alg), zoneArg(zone, ref), dnsAlgorithmName(alg), keyDir(k), keyFileOrTag(k))
-		case ref.IsKSK():
-			return fmt.Errorf("keystore: %s has algorithm %s but the %s has %s: every algorithm in the DNSKEY set must sign every RRset (RFC 4035 §2.2) and livesign signs the zone data with ZSKs of one algorithm; use KSKs of one algorithm (an algorithm rollover is not supported) and remove %s",
-				describeKey(k), algName(k.DNSKEY.Algorithm), describeKey(ref), algName(alg), keyFileOrTag(k))
-		default:
-			return fmt.Errorf("keystore: %s has algorithm %s but %s has %s: livesign signs the zone data with one ZSK at a time, and every algorithm in the DNSKEY set must sign every RRset (RFC 4035 §2.2); make all ZSKs with one algorithm, the KSK's (livesign keygen -zone %s -zsk -algorithm ALG -dir %s), and remove the others",
-				describeKey(k), algName(k.DNSKEY.Algorithm), describeKey(ref), algName(alg), zoneArg(zone, ref), keyDir(k))
-		}
+	var desc []string
+	for _, a := range algs {
+		desc = append(desc, fmt.Sprintf("%s (%s)", algName(a), describeKey(first[a])))
 	}
-	return nil
+	return fmt.Errorf("keystore: the keys of %s have %d algorithms: %s: a zone has one algorithm, two while it rolls from one to the other (RFC 6781 §4.1.4); remove the keys of the algorithms you do not use",
+		zone, len(algs), strings.Join(desc, ", "))
 }
 
 // describeKey names a key for errors: "ZSK 123 (dir/Kexample.net.+013+00123.key)",

@@ -29,6 +29,7 @@ func TestCheckAlgorithms(t *testing.T) {
 	}
 	ksk13, ksk15 := gen(dns.ECDSAP256SHA256, true, true), gen(dns.ED25519, true, true)
 	zsk13, zsk14, zsk15 := gen(dns.ECDSAP256SHA256, false, true), gen(dns.ECDSAP384SHA384, false, true), gen(dns.ED25519, false, false)
+	ksk14 := gen(dns.ECDSAP384SHA384, true, true)
 	tests := []struct {
 		name string
 		keys []*Key
@@ -37,13 +38,11 @@ func TestCheckAlgorithms(t *testing.T) {
 		{"one algorithm", []*Key{ksk13, zsk13}, nil},
 		{"no keys", nil, nil},
 		{"ZSKs only, one algorithm", []*Key{zsk13}, nil},
-		{"ZSK of another algorithm", []*Key{zsk13, ksk15}, []string{
-			"keystore: ZSK " + itoa(zsk13.Tag()) + " (" + zsk13.Base + ".key) has algorithm ECDSAP256SHA256 (13) but the KSK " + itoa(ksk15.Tag()) + " (" + ksk15.Base + ".key) has ED25519 (15)",
-			"every algorithm in the DNSKEY set must sign every RRset (RFC 4035 §2.2)",
-			"make the ZSKs with the KSK's algorithm (livesign keygen -zone example.net -zsk -algorithm ED25519 -dir " + dir + ") and remove " + zsk13.Base + ".key and its .private"}},
-		{"key read from no file", []*Key{ksk13, zsk15}, []string{"keystore: ZSK " + itoa(zsk15.Tag()) + " has algorithm ED25519 (15) but the KSK " + itoa(ksk13.Tag()) + " (", "-dir DIR) and remove ZSK " + itoa(zsk15.Tag())}},
-		{"KSKs of two algorithms", []*Key{ksk13, ksk15, zsk13}, []string{"KSK " + itoa(ksk15.Tag()) + " (" + ksk15.Base + ".key) has algorithm ED25519 (15) but the KSK " + itoa(ksk13.Tag()), "use KSKs of one algorithm"}},
-		{"ZSKs of two algorithms", []*Key{zsk13, zsk14}, []string{"ZSK " + itoa(zsk14.Tag()) + " (" + zsk14.Base + ".key) has algorithm ECDSAP384SHA384 (14) but ZSK " + itoa(zsk13.Tag()), "make all ZSKs with one algorithm"}},
+		{"an algorithm roll", []*Key{ksk13, ksk15, zsk13, zsk15}, nil},
+		{"three algorithms", []*Key{ksk13, zsk14, zsk15}, []string{
+			"keystore: the keys of example.net. have 3 algorithms: ECDSAP256SHA256 (13) (KSK " + itoa(ksk13.Tag()) + " (" + ksk13.Base + ".key)), ECDSAP384SHA384 (14) (ZSK " + itoa(zsk14.Tag()),
+			"ED25519 (15) (ZSK " + itoa(zsk15.Tag()) + ")", "two while it rolls from one to the other (RFC 6781 §4.1.4)"}},
+		{"three KSK algorithms", []*Key{ksk13, ksk14, ksk15}, []string{"have 3 algorithms"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,13 +80,29 @@ func TestSignDNSKEYsMixedAlgorithms(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = SignDNSKEYs("example.net.", []*Key{ksk}, []*dns.DNSKEY{zsk.DNSKEY}, 3600, fixtureTime, fixtureTime.Add(time.Hour))
-	wantErr(t, err, "has algorithm ECDSAP256SHA256 (13) but the KSK "+itoa(ksk.Tag())+" has ECDSAP384SHA384 (14)")
+	wantErr(t, err, "ZSK "+itoa(zsk.Tag())+" has algorithm ECDSAP256SHA256 (13) but no KSK of that algorithm signs the DNSKEY set of example.net. (the KSK "+itoa(ksk.Tag())+" has ECDSAP384SHA384 (14))")
+	// Two algorithms each with a KSK and a ZSK (an algorithm roll) sign;
+	// a KSK of an algorithm without a ZSK does not.
+	ksk13, err := GenerateKey("example.net.", dns.ECDSAP256SHA256, true, fixtureTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SignDNSKEYs("example.net.", []*Key{ksk, ksk13}, []*dns.DNSKEY{zsk.DNSKEY}, 3600, fixtureTime, fixtureTime.Add(time.Hour)); err == nil {
+		t.Error("KSK 14 without a ZSK of 14 signed")
+	}
 	ok, err := GenerateKey("example.net.", dns.ECDSAP384SHA384, false, fixtureTime)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := SignDNSKEYs("example.net.", []*Key{ksk}, []*dns.DNSKEY{ok.DNSKEY}, 3600, fixtureTime, fixtureTime.Add(time.Hour)); err != nil {
 		t.Fatal(err)
+	}
+	sl, err := SignDNSKEYs("example.net.", []*Key{ksk, ksk13}, []*dns.DNSKEY{zsk.DNSKEY, ok.DNSKEY}, 3600, fixtureTime, fixtureTime.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sl.RRSIGs) != 2 {
+		t.Errorf("%d RRSIGs over the two-algorithm set, want one per KSK", len(sl.RRSIGs))
 	}
 }
 

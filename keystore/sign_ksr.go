@@ -2,6 +2,7 @@ package keystore
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -127,8 +128,19 @@ func signSlot(ksr *KSR, i int, ksks []*Key, t time.Time, ttl uint32, p SignPolic
 		return dns.RR_Header{Name: zone, Rrtype: typ, Class: dns.ClassINET, Ttl: ttl}
 	}
 	s := &Slot{Start: t.UTC()}
+	// A KSK joins the set with a ZSK of its algorithm (RFC 4035 §2.2): in
+	// an algorithm roll the new KSK waits for the new ZSK, published once
+	// the new algorithm signs every RRset (livesign plan), and the old KSK
+	// leaves with the old ZSKs (livesign plan -retire-old); RFC 6781 §4.1.4.
+	zskAlgs := map[uint8]bool{}
+	for _, z := range ksr.Slots[i].DNSKEY {
+		zskAlgs[z.Algorithm] = true
+	}
 	var signers []*Key
 	for _, k := range ksks {
+		if len(zskAlgs) > 0 && !zskAlgs[k.DNSKEY.Algorithm] {
+			continue
+		}
 		if k.PublishedAt(t) || k.ActiveAt(t) {
 			c := dns.Copy(k.DNSKEY).(*dns.DNSKEY)
 			c.Hdr = hdr(dns.TypeDNSKEY)
@@ -150,13 +162,22 @@ func signSlot(ksr *KSR, i int, ksks []*Key, t time.Time, ttl uint32, p SignPolic
 		s.CDS = append(s.CDS, cds)
 	}
 	where := fmt.Sprintf("keystore: %s:%d: slot %d (%s)", ksr.File, ksr.Slots[i].Line, i+1, t.UTC().Format(time.RFC3339))
-	if len(signers) == 0 {
-		return nil, fmt.Errorf("%s: no KSK is active then (%s): the slot would have no RRSIG; give the KSK timers that cover the slot (livesign keygen -publish TIME -activate TIME for a new KSK, or dnssec-settime -P/-A) or sign a KSR that starts later", where, describeTimers(ksks))
-	}
 	for _, z := range ksr.Slots[i].DNSKEY {
+		if len(signers) == 0 && !slices.ContainsFunc(ksks, func(k *Key) bool { return k.ActiveAt(t) }) {
+			break
+		}
+		// RFC 4035 §2.2: every algorithm of the set signs the set; a
+		// ZSK's algorithm needs a KSK of that algorithm signing here.
+		if !slices.ContainsFunc(signers, func(k *Key) bool { return k.DNSKEY.Algorithm == z.Algorithm }) {
+			return nil, fmt.Errorf("%s: ZSK %d has algorithm %s but no KSK of that algorithm is active then (%s): every algorithm of the DNSKEY set must sign it (RFC 4035 §2.2); in an algorithm roll, give the new algorithm's KSK timers that cover the slot (livesign keygen -publish TIME -activate TIME)",
+				where, z.KeyTag(), algName(z.Algorithm), describeTimers(ksks))
+		}
 		c := dns.Copy(z).(*dns.DNSKEY)
 		c.Hdr = hdr(dns.TypeDNSKEY)
 		s.DNSKEY = append(s.DNSKEY, c)
+	}
+	if len(signers) == 0 {
+		return nil, fmt.Errorf("%s: no KSK is active then (%s): the slot would have no RRSIG; give the KSK timers that cover the slot (livesign keygen -publish TIME -activate TIME for a new KSK, or dnssec-settime -P/-A) or sign a KSR that starts later", where, describeTimers(ksks))
 	}
 	if ksr.Layout == LayoutKnot {
 		canonicalSort(s.DNSKEY)

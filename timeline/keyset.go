@@ -16,7 +16,13 @@ type KeySet struct {
 	CDSSigs    []dns.RR
 	CDNSKEY    []dns.RR
 	CDNSKEYSig []dns.RR
-	ZSK        *keystore.Key // signs every other RRset
+	ZSK        *keystore.Key // the primary signer: its DNSKEY has propagated (or is the zone's first)
+	// ZSKs sign every other RRset: ZSK, and during an algorithm roll one
+	// ZSK of each other algorithm that signs then (RFC 4035 §2.2: every
+	// algorithm of the DNSKEY set signs every RRset; a new algorithm
+	// signs before its DNSKEYs are published, an old one after they are
+	// gone, DESIGN.md §3.1). ZSK comes first.
+	ZSKs []*keystore.Key
 	// Fallback is set when ZSK signs past its Inactive time because no
 	// successor is safely published yet.
 	Fallback bool

@@ -272,18 +272,19 @@ func (s *onlineSets) check(tl *Timeline, now time.Time) error {
 // at signs the DNSKEY set in force at t (and the KSKs' CDS and CDNSKEY)
 // with the KSKs active then, for the aligned window around t.
 func (s *onlineSets) at(tl *Timeline, t time.Time) (*keystore.Slot, int, time.Time, error) {
+	on := s.algorithms(tl, t)
 	var ksks []*keystore.Key
 	for _, k := range s.ksks {
-		if k.Signer != nil && k.PublishedAt(t) && k.ActiveAt(t) {
+		if s.signs(k, t) && on[k.DNSKEY.Algorithm] {
 			ksks = append(ksks, k)
 		}
 	}
 	if len(ksks) == 0 {
-		return nil, -1, t, fmt.Errorf("no KSK with a private key is active at %s for %s: add one to the ksk directory", Stamp(t), tl.zone)
+		return nil, -1, t, fmt.Errorf("no KSK with a private key is active at %s for %s with a ZSK of its algorithm published: add one to the ksk directory, or a ZSK of the KSK's algorithm to the keys directory", Stamp(t), tl.zone)
 	}
 	others := s.added(tl, t)
 	for _, k := range s.ksks {
-		if k.PublishedAt(t) && !k.ActiveAt(t) {
+		if k.PublishedAt(t) && !k.ActiveAt(t) && on[k.DNSKEY.Algorithm] {
 			others = append(others, k.DNSKEY)
 		}
 	}
@@ -300,13 +301,41 @@ func (s *onlineSets) at(tl *Timeline, t time.Time) (*keystore.Slot, int, time.Ti
 	return sl, -1, base.Add(p.SignatureRefresh), nil
 }
 
+// signs tells whether KSK k signs the DNSKEY set at t.
+func (s *onlineSets) signs(k *keystore.Key, t time.Time) bool {
+	return k.Signer != nil && k.PublishedAt(t) && k.ActiveAt(t)
+}
+
+// algorithms returns the algorithms of the DNSKEY set at t: those with both
+// a KSK that signs and a ZSK published (or still needed). A new
+// algorithm's KSK waits for its ZSK, whose Publish comes once it has
+// signed every RRset long enough (auto-plan, keystore.PlanChains); a
+// retired one's ZSK leaves with its KSK and signs on unpublished (RFC 6781
+// §4.1.4, DESIGN.md §3.1).
+func (s *onlineSets) algorithms(tl *Timeline, t time.Time) map[uint8]bool {
+	kskAlgs := map[uint8]bool{}
+	for _, k := range s.ksks {
+		if s.signs(k, t) {
+			kskAlgs[k.DNSKEY.Algorithm] = true
+		}
+	}
+	on := map[uint8]bool{}
+	for _, k := range tl.zsks {
+		if a := k.DNSKEY.Algorithm; kskAlgs[a] && (k.PublishedAt(t) || tl.stillNeeded(k, t)) {
+			on[a] = true
+		}
+	}
+	return on
+}
+
 // added returns the ZSKs published at t, and those still needed: a ZSK
 // that signed past its Inactive time stays until its signatures have left
-// the caches.
+// the caches; only of the algorithms of the set (algorithms).
 func (s *onlineSets) added(tl *Timeline, t time.Time) []*dns.DNSKEY {
+	on := s.algorithms(tl, t)
 	var out []*dns.DNSKEY
 	for _, k := range tl.zsks {
-		if k.PublishedAt(t) || tl.stillNeeded(k, t) {
+		if on[k.DNSKEY.Algorithm] && (k.PublishedAt(t) || tl.stillNeeded(k, t)) {
 			out = append(out, k.DNSKEY)
 		}
 	}

@@ -3,6 +3,7 @@ package timeline
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/livesign/livesign/keystore"
@@ -150,13 +151,20 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 		served[RefOf(k)] = true
 	}
 
-	zsk, fallback, change := tl.signer(t, idx, served)
-	if zsk == nil {
+	zsks, fallback, change := tl.signers(t, idx, served)
+	if len(zsks) == 0 {
 		return nil, fmt.Errorf("no ZSK with a private key in %s is active at %s and in the served DNSKEY set of %s: add one to the keys directory and sign a new bundle with it",
 			tl.zone, t.UTC().Format(time.RFC3339), tl.Source())
 	}
 
-	ks := &KeySet{ZSK: zsk, Fallback: fallback, From: t, Until: next}
+	// RFC 4035 §2.2: every algorithm of the DNSKEY set signs every RRset.
+	for _, k := range keys {
+		if !slices.ContainsFunc(zsks, func(z *keystore.Key) bool { return z.DNSKEY.Algorithm == k.Algorithm }) {
+			return nil, fmt.Errorf("%s: the DNSKEY set served at %s holds %s %d of algorithm %s, but no ZSK of that algorithm with a private key in the keys directory signs then: every algorithm of the DNSKEY set must sign every RRset (RFC 4035 §2.2); add that ZSK's private key, or sign a set without the algorithm",
+				tl.Source(), Stamp(t), keyRole(k), k.KeyTag(), algorithmName(k.Algorithm))
+		}
+	}
+	ks := &KeySet{ZSK: zsks[0], ZSKs: zsks, Fallback: fallback, From: t, Until: next}
 	if unanchored != nil {
 		ks.NeedDS = unanchored.KSKs
 	}
@@ -290,3 +298,19 @@ func latest(ts ...time.Time) time.Time {
 }
 
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// keyRole is "KSK" or "ZSK" by the SEP flag.
+func keyRole(k *dns.DNSKEY) string {
+	if k.Flags&dns.SEP != 0 {
+		return "KSK"
+	}
+	return "ZSK"
+}
+
+// algorithmName is "NAME (N)", or N for an algorithm miekg/dns has no name for.
+func algorithmName(a uint8) string {
+	if n, ok := dns.AlgorithmToString[a]; ok {
+		return fmt.Sprintf("%s (%d)", n, a)
+	}
+	return fmt.Sprint(a)
+}

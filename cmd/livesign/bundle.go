@@ -81,8 +81,9 @@ func bundle(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Every key of the set must have the KSK's algorithm (RFC 4035 §2.2).
-	if err := keystore.CheckAlgorithms(zoneName, append(append(append([]*keystore.Key{}, signers...), otherKSKs...), zsks...)); err != nil {
+	// Every algorithm of the set signs every RRset (RFC 4035 §2.2): a KSK
+	// and a ZSK of each; two algorithms only while one rolls to the other.
+	if err := keystore.CheckSetAlgorithms(zoneName, signers, append(append([]*keystore.Key{}, otherKSKs...), zsks...)); err != nil {
 		return fmt.Errorf("bundle: %v", strings.TrimPrefix(err.Error(), "keystore: "))
 	}
 	var keys, zskKeys []*dns.DNSKEY

@@ -43,13 +43,15 @@ func TestBundleMixedAlgorithms(t *testing.T) {
 		badKind    string   // "ZSK" or "KSK": which key the error blames
 	}{
 		{"ED25519 KSK, P-256 ZSK", []string{"ED25519"}, []string{"ECDSAP256SHA256"},
-			[]string{"has algorithm ECDSAP256SHA256 (13) but the KSK", "has ED25519 (15)", "RFC 4035 §2.2", "make the ZSKs with the KSK's algorithm (livesign keygen -zone example.net -zsk -algorithm ED25519 -dir "}, "ZSK"},
+			[]string{"has algorithm ECDSAP256SHA256 (13) but no KSK of that algorithm signs", "has ED25519 (15)", "RFC 4035 §2.2", "make the keys with the KSK's algorithm (livesign keygen -zone example.net -zsk -algorithm ED25519 -dir ", "to roll to ECDSAP256SHA256, add a KSK of it"}, "ZSK"},
 		{"P-384 KSK, ED25519 ZSK", []string{"ECDSAP384SHA384"}, []string{"ED25519"},
-			[]string{"has algorithm ED25519 (15) but the KSK", "has ECDSAP384SHA384 (14)", "-algorithm ECDSAP384SHA384"}, "ZSK"},
+			[]string{"has algorithm ED25519 (15) but no KSK of that algorithm signs", "has ECDSAP384SHA384 (14)", "-algorithm ECDSAP384SHA384"}, "ZSK"},
 		{"one ZSK of two off", []string{"ECDSAP256SHA256"}, []string{"ECDSAP256SHA256", "RSASHA256"},
-			[]string{"has algorithm RSASHA256 (8) but the KSK", "has ECDSAP256SHA256 (13)", "-algorithm ECDSAP256SHA256"}, "ZSK"},
+			[]string{"has algorithm RSASHA256 (8) but no KSK of that algorithm signs", "has ECDSAP256SHA256 (13)", "-algorithm ECDSAP256SHA256"}, "ZSK"},
 		{"KSKs of two algorithms", []string{"ECDSAP256SHA256", "ED25519"}, []string{"ECDSAP256SHA256"},
-			[]string{"but the KSK", "use KSKs of one algorithm"}, "KSK"},
+			[]string{"has algorithm ED25519 (15) but no ZSK of that algorithm", "add a ZSK of ED25519 (livesign keygen -zone example.net -zsk -algorithm ED25519 -dir "}, "KSK"},
+		{"three algorithms", []string{"ECDSAP256SHA256", "ED25519"}, []string{"ECDSAP256SHA256", "ED25519", "ECDSAP384SHA384"},
+			[]string{"have 3 algorithms", "two while it rolls from one to the other"}, "ZSK"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,7 +82,7 @@ func TestBundleMixedAlgorithms(t *testing.T) {
 				if tc.badKind == "ZSK" {
 					bad, ref = zskFiles[len(zskFiles)-1], kskFiles[0]
 				} else {
-					bad, ref = kskFiles[len(kskFiles)-1], kskFiles[0]
+					bad, ref = kskFiles[len(kskFiles)-1], zskFiles[0]
 				}
 				for _, w := range append([]string{tc.badKind + " ", "(" + bad + ")", "(" + ref + ")"}, tc.want...) {
 					if !strings.Contains(stderr, w) {
@@ -249,7 +251,7 @@ func TestKeygenWarnsMixedAlgorithms(t *testing.T) {
 	if code != 0 || len(strings.Fields(stdout)) != 2 {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	for _, w := range []string{"livesign: warning: ZSK", "has algorithm ECDSAP256SHA256 (13) but the KSK", "(" + ksk + ") has ED25519 (15)", "-algorithm ED25519"} {
+	for _, w := range []string{"livesign: warning: ZSK", "has algorithm ECDSAP256SHA256 (13) but no KSK of that algorithm", "(" + ksk + ") has ED25519 (15)", "-algorithm ED25519"} {
 		if !strings.Contains(stderr, w) {
 			t.Errorf("stderr %q lacks %q", stderr, w)
 		}

@@ -112,8 +112,21 @@ func keygen(args []string, stdout, stderr io.Writer) error {
 		made = append(made, k)
 		fmt.Fprintf(stdout, "%s.key\n%s.private\n", base, base)
 	}
-	// A KSK and a ZSK of different algorithms cannot serve one zone.
-	if err := keystore.CheckAlgorithms(dns.CanonicalName(*zone), made); err != nil {
+	// Keys of the directory that cannot sign one zone together: a ZSK
+	// of an algorithm no KSK here has (unless it is an algorithm roll's
+	// new ZSK beside its new KSK), or a third algorithm.
+	var ksks, others []*keystore.Key
+	for _, k := range made {
+		if k.IsKSK() {
+			ksks = append(ksks, k)
+		} else {
+			others = append(others, k)
+		}
+	}
+	if len(ksks) == 0 || len(others) == 0 {
+		ksks, others = nil, made // one kind: only the number of algorithms counts
+	}
+	if err := keystore.CheckSetAlgorithms(dns.CanonicalName(*zone), ksks, others); err != nil {
 		fmt.Fprintf(stderr, "livesign: warning: %s\n", strings.TrimPrefix(err.Error(), "keystore: "))
 	}
 	return nil

@@ -203,7 +203,8 @@ func TestPlanErrors(t *testing.T) {
 		{"bad duration", []string{"plan", "-zone", "example.org", "-keys", dir, "-until", "+1d", "-out", out, "-dnskey-ttl", "1x"}, "-dnskey-ttl: \"1x\": want a positive duration"},
 		{"no block in Corefile", []string{"plan", "-zone", "example.org", "-corefile", corefile, "-until", "+1d", "-out", out}, "no livesign block for example.org."},
 		{"overlapping keys", []string{"plan", "-zone", "example.org", "-keys", gap, "-until", "+60d", "-out", out}, "active periods must follow each other"},
-		{"algorithm rollover", []string{"plan", "-zone", "example.org", "-keys", gap, "-until", "+1d", "-out", out, "-algorithm", "ED25519"}, "all keys of a zone share one algorithm"},
+		{"retire-old, one algorithm", []string{"plan", "-zone", "example.org", "-keys", dir, "-until", "+1d", "-out", out, "-retire-old", "+1d"}, "have one algorithm: there is no old one to retire"},
+		{"retire-old, bad time", []string{"plan", "-zone", "example.org", "-keys", dir, "-until", "+1d", "-out", out, "-retire-old", "soon"}, "-retire-old: time \"soon\""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -51,14 +51,15 @@ TIME is YYYYMMDDHHMMSS (UTC), RFC 3339 or +DURATION from now. Durations are
 Go durations plus d (days) and w (weeks).`
 
 func plan(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("plan", "livesign plan -zone ZONE -keys DIR -until TIME -out FILE.ksr [-format bind|knot] [-corefile FILE] [-zsk-lifetime 30d ...] [-algorithm ECDSAP256SHA256] [-resign 7d] [-now TIME]", planHelp)
+	fs := newFlagSet("plan", "livesign plan -zone ZONE -keys DIR -until TIME -out FILE.ksr [-format bind|knot] [-corefile FILE] [-zsk-lifetime 30d ...] [-algorithm ECDSAP256SHA256 [-retire-old TIME]] [-resign 7d] [-now TIME]", planHelp)
 	zone := fs.String("zone", "", "zone name, e.g. example.org")
 	keysDir := fs.String("keys", "", "directory of the ZSK key files (default: the Corefile's keys directive)")
 	untilFlag := fs.String("until", "", "the ZSKs must cover up to this TIME, e.g. +180d")
 	out := fs.String("out", "", "KSR file to write")
 	format := fs.String("format", "bind", "KSR layout: bind (BIND 9.20, 14-digit times) or knot (Knot 3.2, Unix times)")
 	corefile := fs.String("corefile", "", "read the rollover directives from this Corefile's livesign block for ZONE")
-	algName := fs.String("algorithm", "", "algorithm of new ZSKs (default: the KSK's, else that of the existing ZSKs, else ECDSAP256SHA256)")
+	algName := fs.String("algorithm", "", "algorithm of new ZSKs (default: the KSK's, else that of the existing ZSKs, else ECDSAP256SHA256); another than the keys' starts an algorithm roll")
+	retireOld := fs.String("retire-old", "", "end an algorithm roll: the ZSKs of the algorithms other than -algorithm leave the DNSKEY set at this TIME (once the parent's DS names the new KSK) and sign dnskey-ttl + propagation-delay longer")
 	nowFlag := fs.String("now", "", "plan from this TIME instead of the clock")
 	resignFlag := fs.String("resign", "", "add a KSR slot at least every DURATION between the key events, so that a KSK side that signs each record for a fixed lifetime (keymgr sign-ksr: rrsig-lifetime) leaves no gap; 0 = key events only (default: 7d with -format knot, 0 with -format bind)")
 	defaults := config.Default(".")
@@ -159,13 +160,25 @@ func plan(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	alg, err := keystore.ZSKAlgorithm(zoneName, cfg.Algorithm, ksks, zsks)
+	in := keystore.ChainInputs{Zone: zoneName, Want: cfg.Algorithm, KSKs: ksks, Online: cfg.KSK != "", ZSKs: zsks}
+	if *retireOld != "" {
+		if in.RetireOld, err = parseTime(*retireOld, start); err != nil {
+			return usageErrorf(fs, "plan: -retire-old: %v", err)
+		}
+		if cfg.KSK != "" {
+			return usageErrorf(fs, "plan: -retire-old is for an offline KSK: with the -corefile's online KSK, give the old algorithm's KSK Inactive and Delete timers (or remove it) instead")
+		}
+	}
+	c, _, err := keystore.DecideChains(in, start)
 	if err != nil {
 		return fmt.Errorf("plan: %v", err)
 	}
+	if !in.RetireOld.IsZero() && len(c.Retire) == 0 {
+		return fmt.Errorf("plan: -retire-old: the keys of %s in %s have one algorithm: there is no old one to retire", zoneName, *keysDir)
+	}
 	// Holds the keys directory's lock: another plan, or a server's
 	// auto-plan, must not generate keys meanwhile.
-	sched, applied, err := keystore.PlanDir(*keysDir, zoneName, alg, pol, start, until)
+	sched, applied, err := keystore.PlanChains(*keysDir, zoneName, c, pol, start, until)
 	if err != nil {
 		return fmt.Errorf("plan: %v", err)
 	}

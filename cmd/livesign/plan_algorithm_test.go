@@ -2,14 +2,18 @@ package main
 
 import (
 	"os"
+
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/livesign/livesign/keystore"
+	"github.com/miekg/dns"
 )
 
 // TestPlanCorefileAlgorithm: plan -corefile takes the algorithm directive of
-// the zone's livesign block for new ZSKs, and refuses a keys directory of
-// mixed algorithms.
+// the zone's livesign block for new ZSKs; a keys directory of two
+// algorithms (an algorithm roll) needs one named for new ZSKs.
 func TestPlanCorefileAlgorithm(t *testing.T) {
 	fixedClock(t)
 	dir := t.TempDir()
@@ -31,14 +35,16 @@ func TestPlanCorefileAlgorithm(t *testing.T) {
 	}
 	mustRun(t, "keygen", "-zone", "ex.org", "-zsk", "-algorithm", "ECDSAP256SHA256", "-dir", keys)
 	code, _, stderr := livesign(t, "plan", "-zone", "ex.org", "-keys", keys, "-until", "+40d", "-out", filepath.Join(dir, "ex2.ksr"))
-	if code == 0 || !strings.Contains(stderr, "RFC 4035") {
-		t.Errorf("exit %d, stderr %q: want mixed algorithms refused", code, stderr)
+	if code == 0 || !strings.Contains(stderr, "(an algorithm roll): say which new ZSKs get, with the algorithm directive (or -algorithm)") {
+		t.Errorf("exit %d, stderr %q: want the algorithm of new ZSKs asked for", code, stderr)
 	}
 }
 
 // TestPlanCorefileBundleKSK: with -corefile, plan takes the algorithm of the
 // bundle's KSK, as auto-plan does: an Ed25519 bundle and an empty keys
-// directory give Ed25519 ZSKs, with no algorithm directive anywhere.
+// directory give Ed25519 ZSKs, with no algorithm directive anywhere; another
+// -algorithm starts an algorithm roll: its first ZSK signs PreSign before it
+// is published.
 func TestPlanCorefileBundleKSK(t *testing.T) {
 	fixedClock(t)
 	dir := t.TempDir()
@@ -61,8 +67,24 @@ func TestPlanCorefileBundleKSK(t *testing.T) {
 			t.Errorf("%s: want ED25519 (015), the algorithm of the bundle's KSK", n)
 		}
 	}
-	code, _, stderr := livesign(t, "plan", "-corefile", cf, "-zone", "ed.org", "-until", "+40d", "-out", filepath.Join(dir, "ed2.ksr"), "-algorithm", "ECDSAP256SHA256")
-	if code == 0 || !strings.Contains(stderr, "is set, but KSK") {
-		t.Errorf("exit %d, stderr %q: want -algorithm against the bundle's KSK refused", code, stderr)
+	mustRun(t, "plan", "-corefile", cf, "-zone", "ed.org", "-until", "+40d", "-out", filepath.Join(dir, "ed2.ksr"), "-algorithm", "ECDSAP256SHA256")
+	zsks := readZSKFiles(t, keys, "ed.org.")
+	var p256 []*keystore.Key
+	for _, k := range zsks {
+		if k.DNSKEY.Algorithm == dns.ECDSAP256SHA256 {
+			p256 = append(p256, k)
+		}
+	}
+	if len(p256) == 0 || len(p256) == len(zsks) {
+		t.Fatalf("%d of %d ZSKs ECDSAP256SHA256: want the ED25519 chain kept and a new one", len(p256), len(zsks))
+	}
+	first := p256[0]
+	for _, k := range p256 {
+		if k.ActiveSince().Before(first.ActiveSince()) {
+			first = k
+		}
+	}
+	if got, want := first.Timers.Publish.Sub(first.Timers.Activate), keystore.DefaultPolicy().PreSign(); got != want {
+		t.Errorf("the new algorithm's first ZSK is published %s after it activates, want %s", got, want)
 	}
 }
