@@ -17,9 +17,11 @@ and .private, mode 0600) with a Created timer, and print the names of the
 files written, one per line. DIR is created (mode 0700) if missing. A key whose tag is
 already used by a key of the zone in DIR is discarded and generated again.
 Give both -ksk and -zsk to make one of each. File names have the zone in
-lower case, as BIND's. Make the ZSKs with the KSK's -algorithm: a zone's keys
-must all have one algorithm (RFC 4035 §2.2), and keygen warns when DIR holds
-keys of the zone with another.
+lower case, as BIND's. Make the ZSKs with the KSK's -algorithm: every
+algorithm in a DNSKEY set needs a KSK and a ZSK (RFC 4035 §2.2), and keygen
+warns when DIR then lacks one. Two algorithms are for an algorithm roll: a
+KSK of the new one, then livesign plan -algorithm (offline KSK) or the
+algorithm directive with auto-plan (online KSK) makes its ZSKs.
 
 -publish, -activate, -inactive and -delete set the key's timers, as BIND's
 dnssec-keygen -P -A -I -D do: a KSK that must sign a KSR from a time before

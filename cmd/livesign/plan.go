@@ -47,6 +47,16 @@ rrsig-lifetime (minus a day of safety). BIND's dnssec-ksr sign and livesign
 sign-ksr re-sign between the records by themselves: -format bind adds none
 by default. Check the SKR with livesign check, which reports such gaps.
 
+An -algorithm other than the one of the existing ZSKs starts an algorithm
+roll (RFC 6781 §4.1.4): ZSKs of the new algorithm are planned that sign every
+RRset PreSign = max-zone-ttl + propagation-delay + publish-safety before
+their DNSKEY is published, while the old chain keeps signing; sign the KSR
+with the KSKs of both algorithms (each slot is signed by every KSK whose
+algorithm has a ZSK there). Once the parent's DS names the new KSK and the
+old DS has left the caches, run plan again with -retire-old TIME: the old
+algorithm's DNSKEYs leave the set at TIME and its ZSKs sign dnskey-ttl +
+propagation-delay longer, then stop.
+
 TIME is YYYYMMDDHHMMSS (UTC), RFC 3339 or +DURATION from now. Durations are
 Go durations plus d (days) and w (weeks).`
 
