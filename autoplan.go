@@ -119,7 +119,16 @@ func (z *Zone) writeKSR(now time.Time, sched *keystore.Schedule, applied []keyst
 	if err != nil {
 		return err
 	}
-	ksr, err := keystore.BuildKSR(cfg.Zone, keystore.Keys(applied), sched.Start, sched.End, cfg.DNSKEYTTL, layout, now)
+	keys := keystore.Keys(applied)
+	if cfg.Foreign != "" {
+		// Multi-signer: every slot lists the other providers' ZSKs.
+		foreign, err := keystore.ReadForeign(cfg.Foreign, cfg.Zone)
+		if err != nil {
+			return fmt.Errorf("foreign-keys %s: %w", cfg.Foreign, err)
+		}
+		keys = append(keys, foreign...)
+	}
+	ksr, err := keystore.BuildKSR(cfg.Zone, keys, sched.Start, sched.End, cfg.DNSKEYTTL, layout, now)
 	if err != nil {
 		return err
 	}

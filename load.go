@@ -41,6 +41,14 @@ func loadTimeline(cfg config.Config) (*timeline.Timeline, error) {
 	if err := keystore.CheckAlgorithms(cfg.Zone, append(all, keys...)); err != nil {
 		return nil, fmt.Errorf("zone %s: %s: %w", cfg.Zone, source, err)
 	}
+	if cfg.Foreign != "" {
+		if in.Foreign, err = keystore.ReadForeign(cfg.Foreign, cfg.Zone); err != nil {
+			return nil, inputError(cfg.Zone, "foreign-keys", cfg.Foreign, "give the directory with the other providers' public key files (K<zone>+<alg>+<tag>.key)", err)
+		}
+		if len(in.Foreign) == 0 {
+			return nil, fmt.Errorf("zone %s: foreign-keys %s: no key files of the zone there: copy the other providers' .key files there, or remove the directive", cfg.Zone, cfg.Foreign)
+		}
+	}
 	if cfg.TrustAnchor != "" {
 		if in.Anchor, err = keystore.ReadAnchor(cfg.TrustAnchor, cfg.Zone); err != nil {
 			return nil, inputError(cfg.Zone, "trust-anchor", cfg.TrustAnchor, "give the KSK's DS ('livesign ds KSK.key > FILE') or its DNSKEY", err)

@@ -39,7 +39,7 @@ func fingerprint(cfg config.Config) (string, error) {
 		}
 		h.Write(b)
 	}
-	for _, dir := range []string{cfg.Keys, cfg.KSK} {
+	for _, dir := range []string{cfg.Keys, cfg.KSK, cfg.Foreign} {
 		if dir == "" {
 			continue
 		}

@@ -20,6 +20,7 @@ type Config struct {
 	Bundle      string // offline-signed DNSKEY bundle
 	KSK         string // or: directory of an online KSK that signs the DNSKEY RRset itself
 	TrustAnchor string // DS or DNSKEY of the KSK; empty: trust the bundle's KSK
+	Foreign     string // directory of other providers' public keys (multi-signer); empty: none
 
 	SignatureValidity time.Duration
 	SignatureRefresh  time.Duration

@@ -24,6 +24,7 @@ var directives = []directive{
 	pathDirective("bundle", func(c *Config) *string { return &c.Bundle }),
 	pathDirective("ksk", func(c *Config) *string { return &c.KSK }),
 	pathDirective("trust-anchor", func(c *Config) *string { return &c.TrustAnchor }),
+	pathDirective("foreign-keys", func(c *Config) *string { return &c.Foreign }),
 	durationDirective("signature-validity", func(c *Config) *time.Duration { return &c.SignatureValidity }),
 	durationDirective("signature-refresh", func(c *Config) *time.Duration { return &c.SignatureRefresh }),
 	durationDirective("max-zone-ttl", func(c *Config) *time.Duration { return &c.MaxZoneTTL }),

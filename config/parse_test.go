@@ -23,6 +23,7 @@ func TestParseDirectives(t *testing.T) {
 		keys k
 		bundle /b
 		trust-anchor /a
+		foreign-keys other
 		signature-validity 2w
 		signature-refresh 12h
 		max-zone-ttl 1h
@@ -43,7 +44,7 @@ func TestParseDirectives(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := cfgs[0]
-	want := Config{Zone: "example.net.", Keys: "k", Bundle: "/b", TrustAnchor: "/a",
+	want := Config{Zone: "example.net.", Keys: "k", Bundle: "/b", TrustAnchor: "/a", Foreign: "other",
 		SignatureValidity: 14 * 24 * time.Hour, SignatureRefresh: 12 * time.Hour, MaxZoneTTL: time.Hour,
 		DNSKEYTTL: 30 * time.Minute, PropagationDelay: time.Minute, ZSKLifetime: 10 * 24 * time.Hour,
 		PublishSafety: 2 * time.Hour, RetireSafety: 3 * time.Hour, AutoPlan: 90 * 24 * time.Hour, AutoPlanKSR: "/ksr",
@@ -52,7 +53,7 @@ func TestParseDirectives(t *testing.T) {
 	if c != want {
 		t.Errorf("got  %+v\nwant %+v", c, want)
 	}
-	if len(directives) != 19 {
+	if len(directives) != 20 {
 		t.Errorf("%d directives: a new one needs a line in this test and in README.md's Syntax", len(directives))
 	}
 

@@ -69,25 +69,30 @@ func FormatSlot(s *Slot) []byte {
 	return []byte(b.String())
 }
 
-// AddCDS adds to s the CDS (SHA-256) and CDNSKEY records of ksks (RFC
-// 7344), signed by each of them for the same period as s's DNSKEY RRSIGs:
-// what an online KSK publishes so that the parent can follow it.
-func AddCDS(s *Slot, zone string, ksks []*Key, ttl uint32, inception, expiration time.Time) error {
+// AddCDS adds to s the CDS (SHA-256) and CDNSKEY records of ksks and of
+// the other providers' KSKs foreign (RFC 7344; RFC 8901 §8), signed by
+// each of ksks for the same period as s's DNSKEY RRSIGs: what an online
+// KSK publishes so that the parent can follow it.
+func AddCDS(s *Slot, zone string, ksks []*Key, foreign []*dns.DNSKEY, ttl uint32, inception, expiration time.Time) error {
 	zone = strings.ToLower(dns.Fqdn(zone))
 	hdr := func(t uint16) dns.RR_Header {
 		return dns.RR_Header{Name: zone, Rrtype: t, Class: dns.ClassINET, Ttl: ttl}
 	}
 	var cds, cdnskey []dns.RR
+	listed := make([]*dns.DNSKEY, 0, len(ksks)+len(foreign))
 	for _, k := range ksks {
-		ds := k.DNSKEY.ToDS(dns.SHA256)
+		listed = append(listed, k.DNSKEY)
+	}
+	for _, k := range append(listed, foreign...) {
+		ds := k.ToDS(dns.SHA256)
 		if ds == nil {
-			return fmt.Errorf("keystore: cannot make the CDS of KSK %d", k.Tag())
+			return fmt.Errorf("keystore: cannot make the CDS of KSK %d", k.KeyTag())
 		}
 		c := ds.ToCDS()
 		c.Hdr = hdr(dns.TypeCDS)
 		s.CDS = append(s.CDS, c)
 		cds = append(cds, c)
-		n := k.DNSKEY.ToCDNSKEY()
+		n := k.ToCDNSKEY()
 		n.Hdr = hdr(dns.TypeCDNSKEY)
 		s.CDNSKEY = append(s.CDNSKEY, n)
 		cdnskey = append(cdnskey, n)

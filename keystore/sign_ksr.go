@@ -28,6 +28,10 @@ type SignPolicy struct {
 	End time.Time
 	// Generated goes on the SKR's closing "generated at" line.
 	Generated time.Time
+	// Foreign are other providers' KSKs (multi-signer, RFC 8901 model 2):
+	// in every slot's DNSKEY set and CDS/CDNSKEY sets, never signing.
+	// Their ZSKs come in the KSR (livesign plan -foreign).
+	Foreign []*dns.DNSKEY
 }
 
 // Default signing policy (the BIND/Knot habits for an offline KSK).
@@ -156,6 +160,24 @@ func signSlot(ksr *KSR, i int, ksks []*Key, t time.Time, ttl uint32, p SignPolic
 		ds := k.DNSKEY.ToDS(dns.SHA256)
 		if ds == nil {
 			return nil, fmt.Errorf("keystore: cannot make the CDS of KSK %d", k.Tag())
+		}
+		cds := ds.ToCDS()
+		cds.Hdr = hdr(dns.TypeCDS)
+		s.CDS = append(s.CDS, cds)
+	}
+	for _, f := range p.Foreign {
+		if f.Flags&dns.SEP == 0 || len(zskAlgs) > 0 && !zskAlgs[f.Algorithm] {
+			continue
+		}
+		c := dns.Copy(f).(*dns.DNSKEY)
+		c.Hdr = hdr(dns.TypeDNSKEY)
+		s.DNSKEY = append(s.DNSKEY, c)
+		cdnskey := f.ToCDNSKEY()
+		cdnskey.Hdr = hdr(dns.TypeCDNSKEY)
+		s.CDNSKEY = append(s.CDNSKEY, cdnskey)
+		ds := f.ToDS(dns.SHA256)
+		if ds == nil {
+			return nil, fmt.Errorf("keystore: cannot make the CDS of the other provider's KSK %d", f.KeyTag())
 		}
 		cds := ds.ToCDS()
 		cds.Hdr = hdr(dns.TypeCDS)

@@ -82,7 +82,8 @@ func (s *bundleSets) slotAt(t time.Time) (int, time.Time, error) {
 }
 
 // added returns the ZSKs the server adds to a single signed RRset: those of
-// the keys directory published at t. An SKR slot is complete as signed.
+// the keys directory published at t and the other providers'. An SKR slot
+// is complete as signed.
 func (s *bundleSets) added(tl *Timeline, t time.Time) []*dns.DNSKEY {
 	if s.b.SKR {
 		return nil
@@ -93,7 +94,7 @@ func (s *bundleSets) added(tl *Timeline, t time.Time) []*dns.DNSKEY {
 			out = append(out, k.DNSKEY)
 		}
 	}
-	return out
+	return append(out, tl.foreignZSKs()...)
 }
 
 // inSetSince counts, for keys the bundle itself lists, from the start of
@@ -188,6 +189,7 @@ func (s *bundleSets) notes(tl *Timeline, now time.Time) []string {
 			ttl, tl.policy.DNSKEYTTL, tl.wait()))
 	}
 	seen := map[*keystore.Key]bool{}
+	seenForeign := map[KeyRef]bool{}
 	for _, i := range s.upcoming(now) {
 		sl := &s.b.Slots[i]
 		at := latest(sl.Start, now)
@@ -201,6 +203,13 @@ func (s *bundleSets) notes(tl *Timeline, now time.Time) []string {
 				continue // a KSK-only set: the server adds the published ZSKs
 			}
 			where = "the bundle's signed DNSKEY set"
+		}
+		for _, f := range tl.foreign {
+			if id := RefOf(f); s.b.SKR && !in[id] && !seenForeign[id] {
+				seenForeign[id] = true
+				notes = append(notes, fmt.Sprintf("the other provider's %s %d (foreign-keys) is not in %s: validators that got the DNSKEY set here cannot validate that provider's answers; plan with -foreign (or sign-ksr -foreign for a KSK) and install the new SKR",
+					keyRole(f), f.KeyTag(), where))
+			}
 		}
 		for _, k := range tl.zsks {
 			if seen[k] {
@@ -288,12 +297,19 @@ func (s *onlineSets) at(tl *Timeline, t time.Time) (*keystore.Slot, int, time.Ti
 			others = append(others, k.DNSKEY)
 		}
 	}
+	var foreignKSKs []*dns.DNSKEY
+	for _, k := range tl.foreign {
+		if k.Flags&dns.SEP != 0 {
+			foreignKSKs = append(foreignKSKs, k)
+			others = append(others, k)
+		}
+	}
 	p := tl.policy
 	base := WindowBase(t, p.SignatureRefresh)
 	ttl, incep, expir := uint32(p.DNSKEYTTL/time.Second), base.Add(-time.Hour), base.Add(p.SignatureValidity)
 	sl, err := keystore.SignDNSKEYs(tl.zone, ksks, others, ttl, incep, expir)
 	if err == nil {
-		err = keystore.AddCDS(sl, tl.zone, ksks, ttl, incep, expir)
+		err = keystore.AddCDS(sl, tl.zone, ksks, foreignKSKs, ttl, incep, expir)
 	}
 	if err != nil {
 		return nil, -1, t, err
@@ -330,7 +346,8 @@ func (s *onlineSets) algorithms(tl *Timeline, t time.Time) map[uint8]bool {
 
 // added returns the ZSKs published at t, and those still needed: a ZSK
 // that signed past its Inactive time stays until its signatures have left
-// the caches; only of the algorithms of the set (algorithms).
+// the caches; only of the algorithms of the set (algorithms); and the
+// other providers' ZSKs.
 func (s *onlineSets) added(tl *Timeline, t time.Time) []*dns.DNSKEY {
 	on := s.algorithms(tl, t)
 	var out []*dns.DNSKEY
@@ -339,5 +356,5 @@ func (s *onlineSets) added(tl *Timeline, t time.Time) []*dns.DNSKEY {
 			out = append(out, k.DNSKEY)
 		}
 	}
-	return out
+	return append(out, tl.foreignZSKs()...)
 }

@@ -24,6 +24,14 @@ type Inputs struct {
 
 	Anchor *keystore.Anchor // nil: the bundle's own KSK is trusted
 
+	// Foreign are the other providers' keys of a multi-signer zone (RFC
+	// 8901 model 2, keystore.ReadForeign): the online KSK publishes them
+	// all and lists their KSKs in the CDS and CDNSKEY; the server adds
+	// their ZSKs to a single signed set as it adds its own; an SKR must
+	// hold them as signed (Notes tells when a slot lacks one). They never
+	// sign here.
+	Foreign []*keystore.Key
+
 	// Policy: a ZSK signs only once its DNSKEY has been served for
 	// DNSKEYTTL + PropagationDelay; with an online KSK a ZSK that signed
 	// past its Inactive time stays published MaxZoneTTL +
@@ -41,6 +49,8 @@ type Timeline struct {
 	sets   dnskeySets
 	anchor *keystore.Anchor
 	policy keystore.Policy
+	// foreign are the other providers' keys (Inputs.Foreign).
+	foreign []*dns.DNSKEY
 
 	retired map[*keystore.Key]time.Time // when each ZSK stops signing (online KSK)
 	ttl     time.Duration               // the longest TTL the DNSKEY set is served with
@@ -50,6 +60,9 @@ type Timeline struct {
 // a bundle and an online KSK.
 func New(in Inputs) (*Timeline, error) {
 	tl := &Timeline{zone: dns.CanonicalName(in.Zone), anchor: in.Anchor, policy: withDefaults(in.Policy)}
+	for _, k := range in.Foreign {
+		tl.foreign = append(tl.foreign, k.DNSKEY)
+	}
 	for _, k := range in.ZSKs {
 		if !k.IsKSK() {
 			tl.zsks = append(tl.zsks, k)
@@ -114,6 +127,20 @@ func (tl *Timeline) KSKs() []*keystore.Key {
 		return o.ksks
 	}
 	return nil
+}
+
+// Foreign returns the other providers' keys (Inputs.Foreign).
+func (tl *Timeline) Foreign() []*dns.DNSKEY { return tl.foreign }
+
+// foreignZSKs returns the other providers' ZSKs.
+func (tl *Timeline) foreignZSKs() []*dns.DNSKEY {
+	var out []*dns.DNSKEY
+	for _, k := range tl.foreign {
+		if k.Flags&dns.SEP == 0 {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Anchor returns the trust anchor, or nil.

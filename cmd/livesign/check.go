@@ -41,7 +41,7 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func check(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("check", "livesign check -bundle FILE [-keys DIR] [-trust-anchor FILE] [-at TIME] [-zone ZONE] [-warn-coverage 14d]", checkHelp)
+	fs := newFlagSet("check", "livesign check -bundle FILE [-keys DIR] [-trust-anchor FILE] [-foreign DIR] [-at TIME] [-zone ZONE] [-warn-coverage 14d]", checkHelp)
 	keysDir := fs.String("keys", "", "directory of the ZSK key files (with .private)")
 	bundleFile := fs.String("bundle", "", "bundle or SKR to check")
 	anchorFile := fs.String("trust-anchor", "", "DS or DNSKEY of the KSK (default: trust the bundle's KSK)")
@@ -50,6 +50,7 @@ func check(args []string, stdout, stderr io.Writer) error {
 	warnFlag := fs.String("warn-coverage", "14d", "warn (exit 2) when the bundle covers less than this")
 	ttlFlag := fs.String("dnskey-ttl", "1h", "dnskey-ttl directive of the server")
 	propFlag := fs.String("propagation-delay", "5m", "propagation-delay directive of the server")
+	foreignDir := fs.String("foreign", "", "foreign-keys directive of the server: the other providers' keys every slot should hold (multi-signer)")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err
@@ -95,6 +96,11 @@ func check(args []string, stdout, stderr io.Writer) error {
 	if *anchorFile != "" {
 		if in.Anchor, err = keystore.ReadAnchor(*anchorFile, in.Zone); err != nil {
 			return err
+		}
+	}
+	if *foreignDir != "" {
+		if in.Foreign, err = keystore.ReadForeign(*foreignDir, in.Zone); err != nil {
+			return fmt.Errorf("check: -foreign %s: %w", *foreignDir, err)
 		}
 	}
 	var problems []string

@@ -57,11 +57,16 @@ old DS has left the caches, run plan again with -retire-old TIME: the old
 algorithm's DNSKEYs leave the set at TIME and its ZSKs sign dnskey-ttl +
 propagation-delay longer, then stop.
 
+Multi-signer (RFC 8901 model 2): -foreign DIR (or the -corefile's
+foreign-keys) holds the other providers' public ZSK files; each KSR slot
+lists them, so the KSK signs a DNSKEY set with every provider's ZSK. They
+never sign here. Plan again when another provider's ZSKs change.
+
 TIME is YYYYMMDDHHMMSS (UTC), RFC 3339 or +DURATION from now. Durations are
 Go durations plus d (days) and w (weeks).`
 
 func plan(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("plan", "livesign plan -zone ZONE -keys DIR -until TIME -out FILE.ksr [-format bind|knot] [-corefile FILE] [-zsk-lifetime 30d ...] [-algorithm ECDSAP256SHA256 [-retire-old TIME]] [-resign 7d] [-now TIME]", planHelp)
+	fs := newFlagSet("plan", "livesign plan -zone ZONE -keys DIR -until TIME -out FILE.ksr [-format bind|knot] [-corefile FILE] [-zsk-lifetime 30d ...] [-algorithm ECDSAP256SHA256 [-retire-old TIME]] [-foreign DIR] [-resign 7d] [-now TIME]", planHelp)
 	zone := fs.String("zone", "", "zone name, e.g. example.org")
 	keysDir := fs.String("keys", "", "directory of the ZSK key files (default: the Corefile's keys directive)")
 	untilFlag := fs.String("until", "", "the ZSKs must cover up to this TIME, e.g. +180d")
@@ -69,6 +74,7 @@ func plan(args []string, stdout, stderr io.Writer) error {
 	format := fs.String("format", "bind", "KSR layout: bind (BIND 9.20, 14-digit times) or knot (Knot 3.2, Unix times)")
 	corefile := fs.String("corefile", "", "read the rollover directives from this Corefile's livesign block for ZONE")
 	algName := fs.String("algorithm", "", "algorithm of new ZSKs (default: the KSK's, else that of the existing ZSKs, else ECDSAP256SHA256); another than the keys' starts an algorithm roll")
+	foreignDir := fs.String("foreign", "", "directory of the other providers' public ZSK files, put in every KSR slot (multi-signer; default: the -corefile's foreign-keys)")
 	retireOld := fs.String("retire-old", "", "end an algorithm roll: the ZSKs of the algorithms other than -algorithm leave the DNSKEY set at this TIME (once the parent's DS names the new KSK) and sign dnskey-ttl + propagation-delay longer")
 	nowFlag := fs.String("now", "", "plan from this TIME instead of the clock")
 	resignFlag := fs.String("resign", "", "add a KSR slot at least every DURATION between the key events, so that a KSK side that signs each record for a fixed lifetime (keymgr sign-ksr: rrsig-lifetime) leaves no gap; 0 = key events only (default: 7d with -format knot, 0 with -format bind)")
@@ -124,6 +130,9 @@ func plan(args []string, stdout, stderr io.Writer) error {
 		}
 		if *keysDir == "" {
 			*keysDir = cfg.Keys
+		}
+		if *foreignDir == "" {
+			*foreignDir = cfg.Foreign
 		}
 	}
 	for _, name := range config.PolicyDirectives {
@@ -206,6 +215,13 @@ func plan(args []string, stdout, stderr io.Writer) error {
 	}
 	tw.Flush()
 	keys := keystore.Keys(applied)
+	if *foreignDir != "" {
+		foreign, err := keystore.ReadForeign(*foreignDir, zoneName)
+		if err != nil {
+			return fmt.Errorf("plan: -foreign %s: %w", *foreignDir, err)
+		}
+		keys = append(keys, foreign...) // KSKs among them are skipped: sign-ksr -foreign adds those
+	}
 
 	ksr, err := keystore.BuildKSRResign(zoneName, keys, sched.Start, sched.End, pol.DNSKEYTTL, layout, start, resign)
 	if err != nil {

@@ -22,17 +22,23 @@ Key Response to -out (mode 0644) in the layout of the KSR: BIND 9.20's
 checked slot by slot before it is written. Hand it to the servers as their
 bundle (livesign) or import it (BIND, Knot).
 
+Multi-signer (RFC 8901 model 2): -foreign DIR holds the other providers'
+KSKs as .key files; they are published in every slot's DNSKEY set and listed
+in its CDS and CDNSKEY (so the parent gets every provider's DS), and never
+sign. The other providers' ZSKs come in the KSR (livesign plan -foreign).
+
 TIME is YYYYMMDDHHMMSS (UTC), RFC 3339 or +DURATION from now. Durations are
 Go durations plus d (days) and w (weeks).`
 
 func signKSR(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sign-ksr", "livesign sign-ksr -ksk DIR -ksr FILE -out FILE.skr [-validity 14d] [-refresh 5d] [-end TIME]", signKSRHelp)
+	fs := newFlagSet("sign-ksr", "livesign sign-ksr -ksk DIR -ksr FILE -out FILE.skr [-validity 14d] [-refresh 5d] [-end TIME] [-foreign DIR]", signKSRHelp)
 	kskDir := fs.String("ksk", "", "directory with the KSK key files (.key and .private)")
 	ksrFile := fs.String("ksr", "", "the key signing request to sign")
 	out := fs.String("out", "", "signed key response file to write")
 	zone := fs.String("zone", "", "zone name (default: the KSR's)")
 	validityFlag := fs.String("validity", "14d", "RRSIG validity, counted from each slot's start")
 	refreshFlag := fs.String("refresh", "5d", "re-sign this long before the RRSIGs expire")
+	foreignDir := fs.String("foreign", "", "directory of the other providers' KSKs (.key files) to publish and list in the CDS (multi-signer)")
 	endFlag := fs.String("end", "", "sign up to this TIME (default: the last KSR slot; BIND's KSRs have no end slot)")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -69,6 +75,20 @@ func signKSR(args []string, stdout, stderr io.Writer) error {
 	ksks, err := readAllKSKs(*kskDir, ksr.Zone)
 	if err != nil {
 		return err
+	}
+	if *foreignDir != "" {
+		foreign, err := keystore.ReadForeign(*foreignDir, ksr.Zone)
+		if err != nil {
+			return fmt.Errorf("sign-ksr: -foreign %s: %w", *foreignDir, err)
+		}
+		for _, k := range foreign {
+			if k.IsKSK() {
+				p.Foreign = append(p.Foreign, k.DNSKEY)
+			}
+		}
+		if len(p.Foreign) == 0 {
+			return fmt.Errorf("sign-ksr: -foreign %s: no KSK (flags 257) of %s there: copy the other providers' KSK .key files there", *foreignDir, ksr.Zone)
+		}
 	}
 	b, err := keystore.SignKSR(ksr, ksks, p)
 	if err != nil {
