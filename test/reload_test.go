@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"os"
@@ -47,7 +47,7 @@ func TestEndToEndHotReload(t *testing.T) {
 	}
 	bads := map[string][]byte{"garbage": []byte("this is not a zone file\n"), "empty": nil, "foreign KSK": foreignBundle}
 	for _, f := range []string{"expired.zone", "truncated.skr"} {
-		b, err := os.ReadFile(filepath.Join("testdata/bad", f))
+		b, err := os.ReadFile(filepath.Join("../testdata/bad", f))
 		if err != nil {
 			t.Fatal(err)
 		}

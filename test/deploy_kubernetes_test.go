@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"fmt"
@@ -87,7 +87,7 @@ func kubeletSecretDir(t *testing.T, src, dst string, s kubeletsim.Secret) {
 // delv validates, be ready on /ready, healthy on /health, and export livesign's metrics.
 func TestDeployKubernetesCorefile(t *testing.T) {
 	t.Parallel()
-	data := configMapData(t, "deploy/kubernetes/configmap.yaml")
+	data := configMapData(t, "../deploy/kubernetes/configmap.yaml")
 	corefile, zone := data["Corefile"], data["db.example.net"]
 	if !strings.Contains(corefile, "livesign example.net {") || !strings.Contains(zone, "SOA") {
 		t.Fatalf("configmap.yaml: Corefile %q, zone %q", corefile, zone)

@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"fmt"
@@ -21,7 +21,7 @@ import (
 // by ds (zone-file text, as `livesign ds` prints it). It returns the path.
 func cnameCutZone(t *testing.T, glue, ds string) string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/cname-cut.db")
+	b, err := os.ReadFile("../testdata/cname-cut.db")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"fmt"
@@ -17,13 +17,13 @@ import (
 // .demo/ pointing at freshly made keys and the ports at free ones, and
 // checks that unbound validates its answers.
 func TestCorefileExample(t *testing.T) {
-	b, err := os.ReadFile("Corefile.example")
+	b, err := os.ReadFile("../Corefile.example")
 	if err != nil {
 		t.Fatal(err)
 	}
 	kf := livesignCeremony(t, "example.net", "ECDSAP256SHA256")
 	demo := t.TempDir()
-	db, err := os.ReadFile("testdata/zone.db")
+	db, err := os.ReadFile("../testdata/zone.db")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 // End-to-end tests of the offline-KSK ceremony with Key Signing Requests and
 // Signed Key Responses (issue 6 §4): every KSR, SKR and key is generated at

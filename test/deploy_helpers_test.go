@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"bytes"
@@ -39,10 +39,10 @@ func staticCoreDNS(t *testing.T) string {
 			return
 		}
 		staticBin.path = filepath.Join(dir, "coredns")
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", staticBin.path, "./cmd/coredns")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", staticBin.path, "github.com/livesign/livesign/cmd/coredns")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			staticBin.err = fmt.Errorf("CGO_ENABLED=0 go build ./cmd/coredns: %v\n%s", err, out)
+			staticBin.err = fmt.Errorf("CGO_ENABLED=0 go build github.com/livesign/livesign/cmd/coredns: %v\n%s", err, out)
 		}
 	})
 	if staticBin.err != nil {

@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"archive/tar"
@@ -119,7 +119,7 @@ func TestDeployImage(t *testing.T) {
 	// The build context.
 	ctx := t.TempDir()
 	for _, f := range []string{"Dockerfile", ".dockerignore"} {
-		b, err := os.ReadFile(f)
+		b, err := os.ReadFile(filepath.Join("..", f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,7 +287,7 @@ func TestDeployImage(t *testing.T) {
 	// command line (-conf <Corefile>).
 	kf := livesignCeremony(t, "example.net", "ECDSAP256SHA256")
 	dir := t.TempDir()
-	zone, _ := os.ReadFile("testdata/zone.db")
+	zone, _ := os.ReadFile("../testdata/zone.db")
 	os.WriteFile(filepath.Join(dir, "db.example.net"), zone, 0o644)
 	os.WriteFile(filepath.Join(dir, "anchor.ds"), []byte(kf.anchor), 0o644)
 	port := validators.FreePort(t)
@@ -376,7 +376,7 @@ func dockerInstructions(t *testing.T, path string) []string {
 // deploy/docker/Dockerfile.build, which compiles in a golang stage (it needs a registry, so no
 // test builds it), ends with the same final stage but for where the binary comes from.
 func TestDeployDockerfiles(t *testing.T) {
-	root := dockerInstructions(t, "Dockerfile")
+	root := dockerInstructions(t, "../Dockerfile")
 	want := []string{
 		"FROM scratch",
 		"COPY bin/image/coredns /coredns",
@@ -389,7 +389,7 @@ func TestDeployDockerfiles(t *testing.T) {
 	if !slices.Equal(root, want) {
 		t.Errorf("Dockerfile:\n%s\nwant:\n%s", strings.Join(root, "\n"), strings.Join(want, "\n"))
 	}
-	build := dockerInstructions(t, "deploy/docker/Dockerfile.build")
+	build := dockerInstructions(t, "../deploy/docker/Dockerfile.build")
 	if len(build) != len(root) {
 		t.Fatalf("Dockerfile.build's last stage:\n%s", strings.Join(build, "\n"))
 	}
@@ -405,7 +405,7 @@ func TestDeployDockerfiles(t *testing.T) {
 			t.Errorf("Dockerfile.build's last stage differs: %q, root Dockerfile %q", build[i], root[i])
 		}
 	}
-	all, _ := os.ReadFile("deploy/docker/Dockerfile.build")
+	all, _ := os.ReadFile("../deploy/docker/Dockerfile.build")
 	for _, re := range []string{`CGO_ENABLED=0 go build [^\n]*\./cmd/coredns`, `setcap cap_net_bind_service=\+ep`, `(?m)^FROM golang:\S+ AS build$`} {
 		if !regexp.MustCompile(re).Match(all) {
 			t.Errorf("Dockerfile.build does not match %s", re)

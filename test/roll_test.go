@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"os"
@@ -21,7 +21,7 @@ var rollTiming = []string{
 
 // shortTTLZone rewrites the test zone with TTLs of 2 s (max-zone-ttl).
 func shortTTLZone(t *testing.T) string {
-	b, err := os.ReadFile("testdata/zone.db")
+	b, err := os.ReadFile("../testdata/zone.db")
 	if err != nil {
 		t.Fatal(err)
 	}

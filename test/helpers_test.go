@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"fmt"
@@ -44,9 +44,9 @@ func livesignCLI(t *testing.T) string {
 			return
 		}
 		cli.path = filepath.Join(dir, "livesign")
-		out, err := exec.Command("go", "build", "-o", cli.path, "./cmd/livesign").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", cli.path, "github.com/livesign/livesign/cmd/livesign").CombinedOutput()
 		if err != nil {
-			cli.err = fmt.Errorf("go build ./cmd/livesign: %v\n%s", err, out)
+			cli.err = fmt.Errorf("go build github.com/livesign/livesign/cmd/livesign: %v\n%s", err, out)
 		}
 	})
 	if cli.err != nil {
@@ -168,7 +168,7 @@ func startServer(t *testing.T, zone string, kf keyFiles, extra ...string) string
 	dir := t.TempDir()
 	dbFile := kf.db
 	if dbFile == "" {
-		dbFile = "testdata/zone.db"
+		dbFile = "../testdata/zone.db"
 	}
 	db, err := os.ReadFile(dbFile)
 	if err != nil {

@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"context"
@@ -29,7 +29,7 @@ func TestUpstreamCoreDNSBuild(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, "deploy/upstream/build-coredns.sh", out, work)
+	cmd := exec.CommandContext(ctx, "../deploy/upstream/build-coredns.sh", out, work)
 	cmd.WaitDelay = 10 * time.Second
 	log, err := cmd.CombinedOutput()
 	t.Cleanup(func() { exec.Command("chmod", "-R", "u+w", work).Run() }) // module cache copies are read-only
@@ -59,9 +59,9 @@ func TestUpstreamCoreDNSBuild(t *testing.T) {
 		t.Errorf("zplugin.go does not import livesign:\n%s", zp)
 	}
 	gomod, _ := os.ReadFile(filepath.Join(src, "go.mod"))
-	wd, _ := os.Getwd()
-	if !strings.Contains(string(gomod), "github.com/livesign/livesign => "+wd) {
-		t.Errorf("go.mod does not replace livesign by this checkout (%s):\n%s", wd, gomod)
+	root, _ := filepath.Abs("..")
+	if !strings.Contains(string(gomod), "github.com/livesign/livesign => "+root) {
+		t.Errorf("go.mod does not replace livesign by this checkout (%s):\n%s", root, gomod)
 	}
 
 	plugins, err := exec.Command(out, "-plugins").Output()
@@ -75,7 +75,7 @@ func TestUpstreamCoreDNSBuild(t *testing.T) {
 	// It serves a signed zone that delv validates.
 	kf := livesignCeremony(t, "example.net", "ECDSAP256SHA256")
 	dir := t.TempDir()
-	zone, _ := os.ReadFile("testdata/zone.db")
+	zone, _ := os.ReadFile("../testdata/zone.db")
 	os.WriteFile(filepath.Join(dir, "db.example.net"), zone, 0o644)
 	os.WriteFile(filepath.Join(dir, "anchor.ds"), []byte(kf.anchor), 0o644)
 	port := validators.FreePort(t)
