@@ -1,12 +1,14 @@
 package test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +21,10 @@ import (
 	"github.com/livesign/livesign/internal/validators"
 )
 
+// The helpers the system tests share: the operator CLI, the offline-KSK ceremonies, CoreDNS
+// in-process (startServer) and as a process (startCoreDNSProcess), queries, rolls, SKR files.
+
+// init puts livesign right after dnssec in CoreDNS's plugin chain, as cmd/coredns does.
 func init() {
 	for i, d := range dnsserver.Directives {
 		if d == "dnssec" {
@@ -277,35 +283,6 @@ var ceremonies = []struct {
 	{"bind-classic", "zone.test", bindCeremony},
 }
 
-func TestEndToEndValidators(t *testing.T) {
-	for _, c := range ceremonies {
-		t.Run(c.name, func(t *testing.T) {
-			kf := c.keys(t, c.zone)
-			server := startServer(t, c.zone, kf)
-			u := validators.StartUnbound(t, c.zone+".", server, kf.anchor)
-			for _, tc := range e2eCases(c.zone) {
-				m := u.Query(t, tc.name, tc.qtype)
-				if m.Rcode != tc.rcode || !m.AuthenticatedData {
-					t.Errorf("unbound %s %s: rcode %s AD=%v, want %s with AD\n%s", tc.name, dns.TypeToString[tc.qtype],
-						dns.RcodeToString[m.Rcode], m.AuthenticatedData, dns.RcodeToString[tc.rcode], m)
-				}
-				if ok, out := validators.Delv(t, server, c.zone+".", kf.anchor, tc.name, tc.qtype); !ok {
-					t.Errorf("delv %s %s: not validated\n%s", tc.name, dns.TypeToString[tc.qtype], out)
-				}
-			}
-			// A wrong trust anchor must make every answer fail.
-			wrong := wrongAnchor(t, kf.anchor)
-			bad := validators.StartUnbound(t, c.zone+".", server, wrong)
-			if m := bad.Query(t, "www."+c.zone+".", dns.TypeA); m.Rcode != dns.RcodeServerFailure {
-				t.Errorf("unbound with a wrong anchor: rcode %s, want SERVFAIL", dns.RcodeToString[m.Rcode])
-			}
-			if ok, out := validators.Delv(t, server, c.zone+".", wrong, "www."+c.zone+".", dns.TypeA); ok {
-				t.Errorf("delv validated with a wrong anchor:\n%s", out)
-			}
-		})
-	}
-}
-
 // wrongAnchor returns anchor with its digest changed.
 func wrongAnchor(t *testing.T, anchor string) string {
 	rr, err := dns.NewRR(strings.TrimSpace(strings.Split(anchor, "\n")[0]))
@@ -319,4 +296,370 @@ func wrongAnchor(t *testing.T, anchor string) string {
 		ds.Digest = "0" + ds.Digest[1:]
 	}
 	return ds.String() + "\n"
+}
+
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// direct asks server itself for name/qtype with DO (and without RD: it is authoritative),
+// over TCP so that nothing is truncated, and returns the answer as text, or the error.
+func direct(t *testing.T, server, name string, qtype uint16) string {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), qtype)
+	m.RecursionDesired = false
+	m.SetEdns0(1232, true)
+	r, _, err := (&dns.Client{Net: "tcp"}).Exchange(m, server)
+	if err != nil {
+		return fmt.Sprintf("(no answer: %v)", err)
+	}
+	return r.String()
+}
+
+// coProxy forwards every query to server with the EDNS CO flag set, as a
+// resolver that understands RFC 9824 would send it, and returns its address.
+func coProxy(t *testing.T, server string) string {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", validators.FreePort(t))
+	handler := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		q := r.Copy()
+		if q.IsEdns0() == nil {
+			q.SetEdns0(1232, false)
+		}
+		q.IsEdns0().SetCo()
+		c := &dns.Client{Net: w.LocalAddr().Network()}
+		resp, _, err := c.Exchange(q, server)
+		if err != nil {
+			m := new(dns.Msg)
+			m.SetRcode(r, dns.RcodeServerFailure)
+			w.WriteMsg(m)
+			return
+		}
+		resp.Id = r.Id
+		w.WriteMsg(resp)
+	})
+	for _, network := range []string{"udp", "tcp"} {
+		started := make(chan struct{})
+		srv := &dns.Server{Addr: addr, Net: network, Handler: handler, NotifyStartedFunc: func() { close(started) }}
+		go srv.ListenAndServe()
+		<-started
+		t.Cleanup(func() { srv.Shutdown() })
+	}
+	return addr
+}
+
+// dnskeySig returns the RRSIG over DNSKEY the server hands out now.
+func dnskeySig(t *testing.T, server, zone string) string {
+	t.Helper()
+	q := new(dns.Msg)
+	q.SetQuestion(zone, dns.TypeDNSKEY)
+	q.SetEdns0(1232, true)
+	r, err := dns.Exchange(q, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rr := range r.Answer {
+		if s, ok := rr.(*dns.RRSIG); ok {
+			return s.String()
+		}
+	}
+	t.Fatalf("no RRSIG over DNSKEY in\n%s", r)
+	return ""
+}
+
+// rollTiming shrinks the rollover directives to seconds: a ZSK signs for
+// 12 s, so four complete rolls take under a minute.
+var rollTiming = []string{
+	"zsk-lifetime 12s", "dnskey-ttl 2s", "max-zone-ttl 2s", "propagation-delay 1s",
+	"publish-safety 1s", "retire-safety 1s", "signature-validity 10m", "signature-refresh 2m", "reload 1s",
+}
+
+// shortTTLZone rewrites the test zone with TTLs of 2 s (max-zone-ttl).
+func shortTTLZone(t *testing.T) string {
+	b, err := os.ReadFile("../testdata/zone.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := strings.Replace(string(b), "$TTL 300", "$TTL 2", 1)
+	z = strings.Replace(z, "864000 300", "864000 2", 1)
+	path := filepath.Join(t.TempDir(), "zone.db")
+	if err := os.WriteFile(path, []byte(z), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// watchRolls queries a validating caching unbound in front of server
+// several times a second for d: every answer must validate (AD, no
+// SERVFAIL). It returns the ZSK tags seen signing, asked of the server.
+func watchRolls(t *testing.T, u *validators.Unbound, server string, d time.Duration) []uint16 {
+	t.Helper()
+	queries := []struct {
+		name  string
+		qtype uint16
+	}{{"www.example.net.", dns.TypeA}, {"nope.example.net.", dns.TypeA}, {"www.example.net.", dns.TypeMX}, {"host.wild.example.net.", dns.TypeA}}
+	var tags []uint16
+	n, bad := 0, 0
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		for _, q := range queries {
+			m := u.Query(t, q.name, q.qtype)
+			n++
+			if m.Rcode != dns.RcodeSuccess || !m.AuthenticatedData {
+				bad++
+				if bad <= 3 {
+					t.Errorf("%s %s %s: rcode %s AD=%v\n%s\n%s", time.Now().Format("15:04:05.000"), q.name, dns.TypeToString[q.qtype],
+						dns.RcodeToString[m.Rcode], m.AuthenticatedData, m, u.Log())
+				}
+			}
+		}
+		q := new(dns.Msg)
+		q.SetQuestion("www.example.net.", dns.TypeA)
+		q.SetEdns0(1232, true)
+		if r, err := dns.Exchange(q, server); err == nil {
+			for _, rr := range r.Answer {
+				if s, ok := rr.(*dns.RRSIG); ok && (len(tags) == 0 || tags[len(tags)-1] != s.KeyTag) {
+					tags = append(tags, s.KeyTag)
+				}
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d answers failed validation", bad, n)
+	}
+	t.Logf("%d answers through unbound, signing ZSKs in turn: %v", n, tags)
+	return tags
+}
+
+func skrWrite(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// skrRunCode runs a command that may fail and returns its exit code and
+// its combined output.
+func skrRunCode(t *testing.T, dir, name string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, string(out)
+	case errors.As(err, &ee):
+		return ee.ExitCode(), string(out)
+	}
+	t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
+	return -1, ""
+}
+
+// skrValidate asks unbound, delv and kresd (each with the KSK's DS as the
+// only trust anchor) for every e2eCases query: unbound must answer with the
+// expected rcode and AD, delv must say "fully validated", kresd must set AD
+// (kresd refuses ANY itself, see TestEndToEndKresd: skipped there).
+func skrValidate(t *testing.T, zone, server, anchor string) {
+	t.Helper()
+	u := validators.StartUnbound(t, zone+".", server, anchor)
+	k := validators.StartKresd(t, zone+".", server, anchor)
+	for _, tc := range e2eCases(zone) {
+		typ := dns.TypeToString[tc.qtype]
+		if m := u.Query(t, tc.name, tc.qtype); m.Rcode != tc.rcode || !m.AuthenticatedData {
+			t.Errorf("unbound %s %s: rcode %s AD=%v, want %s with AD\n%s\nserver answers (DO set):\n%s", tc.name, typ,
+				dns.RcodeToString[m.Rcode], m.AuthenticatedData, dns.RcodeToString[tc.rcode], m, direct(t, server, tc.name, tc.qtype))
+		}
+		if ok, out := validators.Delv(t, server, zone+".", anchor, tc.name, tc.qtype); !ok {
+			t.Errorf("delv %s %s: not validated\n%s", tc.name, typ, out)
+		}
+		if tc.qtype == dns.TypeANY {
+			continue
+		}
+		if m := k.Query(t, tc.name, tc.qtype); m.Rcode != tc.rcode || !m.AuthenticatedData {
+			t.Errorf("kresd %s %s: rcode %s AD=%v, want %s with AD\n%s\nkresd log:\n%s\nserver answers (DO set):\n%s", tc.name, typ,
+				dns.RcodeToString[m.Rcode], m.AuthenticatedData, dns.RcodeToString[tc.rcode], m, k.LogFor(m.Id), direct(t, server, tc.name, tc.qtype))
+		}
+	}
+	// The anchor really is what validates: a wrong one fails.
+	bad := validators.StartUnbound(t, zone+".", server, wrongAnchor(t, anchor))
+	if m := bad.Query(t, "www."+zone+".", dns.TypeA); m.Rcode != dns.RcodeServerFailure {
+		t.Errorf("unbound with a wrong anchor: rcode %s, want SERVFAIL", dns.RcodeToString[m.Rcode])
+	}
+}
+
+func firstGlob(t *testing.T, pattern string) string {
+	t.Helper()
+	m, _ := filepath.Glob(pattern)
+	if len(m) == 0 {
+		t.Fatalf("no file matches %s", pattern)
+	}
+	return m[0]
+}
+
+// keymgrDS returns the SHA-256 DS that keymgr prints for zone's KSK, as
+// zone-file text with a TTL: keymgr prints none, and validators' anchor
+// parser wants one.
+func keymgrDS(t *testing.T, keymgr, dir, conf, zone string) string {
+	t.Helper()
+	var ds string
+	for _, l := range strings.Split(run(t, dir, keymgr, "-c", conf, dns.Fqdn(zone), "ds"), "\n") {
+		if f := strings.Fields(l); len(f) == 6 && f[1] == "DS" && f[4] == "2" {
+			rr, err := dns.NewRR(l)
+			if err != nil {
+				t.Fatalf("keymgr ds: %q: %v", l, err)
+			}
+			ds = rr.String() + "\n"
+		}
+	}
+	if ds == "" {
+		t.Fatal("keymgr ds printed no SHA-256 DS")
+	}
+	return ds
+}
+
+// The deployment tests (deploy_*_test.go, upstream_test.go) run CoreDNS as operators do: as
+// a separate process from a built binary, not in-process.
+
+var staticBin struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// staticCoreDNS builds ./cmd/coredns once per test binary exactly as `make image` does
+// (CGO_ENABLED=0, -trimpath, -ldflags=-s -w), so the image test, the replica test and
+// `make image` share the Go build cache.
+func staticCoreDNS(t *testing.T) string {
+	t.Helper()
+	staticBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "livesign-coredns")
+		if err != nil {
+			staticBin.err = err
+			return
+		}
+		staticBin.path = filepath.Join(dir, "coredns")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", staticBin.path, "github.com/livesign/livesign/cmd/coredns")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			staticBin.err = fmt.Errorf("CGO_ENABLED=0 go build github.com/livesign/livesign/cmd/coredns: %v\n%s", err, out)
+		}
+	})
+	if staticBin.err != nil {
+		t.Fatal(staticBin.err)
+	}
+	return staticBin.path
+}
+
+// coreDNSProcess is a CoreDNS binary running as a child process.
+type coreDNSProcess struct {
+	Addr string // 127.0.0.1:port, UDP and TCP
+	cmd  *exec.Cmd
+	out  *validators.LogBuffer
+	done chan struct{}
+}
+
+// Log returns what the process printed so far.
+func (p *coreDNSProcess) Log() string { return p.out.String() }
+
+// startCoreDNSProcess writes corefile into dir and runs `bin -conf dir/Corefile` there; it waits
+// until the server answers a query for probe (its SOA) on addr, and kills the process on
+// cleanup. The test fails with the process's output if it exits or does not answer in 30 s.
+func startCoreDNSProcess(t *testing.T, bin, dir, corefile, addr, probe string) *coreDNSProcess {
+	t.Helper()
+	conf := filepath.Join(dir, "Corefile")
+	if err := os.WriteFile(conf, []byte(corefile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := &coreDNSProcess{Addr: addr, out: &validators.LogBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, "-conf", conf)
+	p.cmd.Dir = dir
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("%s: %v", bin, err)
+	}
+	go func() { p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+	})
+	q := new(dns.Msg)
+	q.SetQuestion(dns.Fqdn(probe), dns.TypeSOA)
+	c := &dns.Client{Timeout: 500 * time.Millisecond}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		select {
+		case <-p.done:
+			t.Fatalf("%s -conf %s exited: %v\n%s\nCorefile:\n%s", bin, conf, p.cmd.ProcessState, p.Log(), corefile)
+		default:
+		}
+		if r, _, err := c.Exchange(q, addr); err == nil && r.Rcode == dns.RcodeSuccess {
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s on %s does not answer after 30 s:\n%s\nCorefile:\n%s", bin, addr, p.Log(), corefile)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// signedAnswer asks server for name/qtype with DO and checks that the answer holds the RRset
+// and an RRSIG over it that verifies with a ZSK of the zone's served DNSKEY set (asked too), at
+// the current time. It returns the RRSIG.
+func signedAnswer(t *testing.T, server, zone, name string, qtype uint16) *dns.RRSIG {
+	t.Helper()
+	ask := func(n string, qt uint16) *dns.Msg {
+		q := new(dns.Msg)
+		q.SetQuestion(dns.Fqdn(n), qt)
+		q.SetEdns0(1232, true)
+		c := &dns.Client{Net: "tcp", Timeout: 5 * time.Second}
+		r, _, err := c.Exchange(q, server)
+		if err != nil {
+			t.Fatalf("%s %s @%s: %v", n, dns.TypeToString[qt], server, err)
+		}
+		if r.Rcode != dns.RcodeSuccess {
+			t.Fatalf("%s %s @%s: %s", n, dns.TypeToString[qt], server, dns.RcodeToString[r.Rcode])
+		}
+		return r
+	}
+	keys := map[uint16]*dns.DNSKEY{}
+	for _, rr := range ask(zone, dns.TypeDNSKEY).Answer {
+		if k, ok := rr.(*dns.DNSKEY); ok {
+			keys[k.KeyTag()] = k
+		}
+	}
+	r := ask(name, qtype)
+	var rrset []dns.RR
+	var sig *dns.RRSIG
+	for _, rr := range r.Answer {
+		switch rr := rr.(type) {
+		case *dns.RRSIG:
+			if rr.TypeCovered == qtype {
+				sig = rr
+			}
+		default:
+			if rr.Header().Rrtype == qtype {
+				rrset = append(rrset, rr)
+			}
+		}
+	}
+	if len(rrset) == 0 || sig == nil {
+		t.Fatalf("%s %s @%s: want the RRset and its RRSIG, got:\n%v", name, dns.TypeToString[qtype], server, r)
+	}
+	k := keys[sig.KeyTag]
+	if k == nil || k.Flags&dns.SEP != 0 {
+		t.Fatalf("%s %s: RRSIG by key %d, not a ZSK of the served DNSKEY set %v", name, dns.TypeToString[qtype], sig.KeyTag, keys)
+	}
+	if err := sig.Verify(k, rrset); err != nil {
+		t.Fatalf("%s %s: RRSIG does not verify: %v\n%v", name, dns.TypeToString[qtype], err, r)
+	}
+	if !sig.ValidityPeriod(time.Now()) {
+		t.Fatalf("%s %s: RRSIG not valid now: %v", name, dns.TypeToString[qtype], sig)
+	}
+	return sig
 }

@@ -12,25 +12,6 @@ import (
 	"github.com/livesign/livesign/internal/validators"
 )
 
-// dnskeySig returns the RRSIG over DNSKEY the server hands out now.
-func dnskeySig(t *testing.T, server, zone string) string {
-	t.Helper()
-	q := new(dns.Msg)
-	q.SetQuestion(zone, dns.TypeDNSKEY)
-	q.SetEdns0(1232, true)
-	r, err := dns.Exchange(q, server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, rr := range r.Answer {
-		if s, ok := rr.(*dns.RRSIG); ok {
-			return s.String()
-		}
-	}
-	t.Fatalf("no RRSIG over DNSKEY in\n%s", r)
-	return ""
-}
-
 // TestEndToEndHotReload replaces the bundle under a running server: bad
 // files are rejected while the old bundle keeps serving validated answers,
 // and a new valid bundle is served within a reload period.
