@@ -290,8 +290,8 @@ func TestDeployImage(t *testing.T) {
 	zone, _ := os.ReadFile("../testdata/zone.db")
 	os.WriteFile(filepath.Join(dir, "db.example.net"), zone, 0o644)
 	os.WriteFile(filepath.Join(dir, "anchor.ds"), []byte(kf.anchor), 0o644)
-	port := validators.FreePort(t)
-	corefile := fmt.Sprintf(`example.net:%d {
+	p := startCoreDNSProcess(t, extracted, dir, "example.net", func(port int) string {
+		return fmt.Sprintf(`example.net:%d {
     bind 127.0.0.1
     file db.example.net
     livesign example.net {
@@ -301,7 +301,7 @@ func TestDeployImage(t *testing.T) {
     }
 }
 `, port, kf.keys, kf.bundle)
-	p := startCoreDNSProcess(t, extracted, dir, corefile, fmt.Sprintf("127.0.0.1:%d", port), "example.net")
+	})
 	signedAnswer(t, p.Addr, "example.net.", "www.example.net.", dns.TypeA)
 	if ok, out := validators.Delv(t, p.Addr, "example.net.", kf.anchor, "www.example.net.", dns.TypeA); !ok {
 		t.Errorf("delv does not validate www.example.net A from the image's binary:\n%s\nserver log:\n%s", out, p.Log())

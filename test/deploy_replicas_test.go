@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-
-	"github.com/livesign/livesign/internal/validators"
 )
 
 // sigText is an RRSIG's RDATA, signature included: ECDSA signatures are deterministic
@@ -88,8 +86,10 @@ func TestDeployReplicasAgree(t *testing.T) {
 
 	var procs []*coreDNSProcess
 	for i := range 3 {
-		port := validators.FreePort(t)
-		corefile := fmt.Sprintf(`example.net:%d {
+		procDir := filepath.Join(dir, fmt.Sprintf("replica%d", i+1))
+		os.Mkdir(procDir, 0o755)
+		procs = append(procs, startCoreDNSProcess(t, bin, procDir, "example.net", func(port int) string {
+			return fmt.Sprintf(`example.net:%d {
     bind 127.0.0.1
     file %s
     livesign example.net {
@@ -100,9 +100,7 @@ func TestDeployReplicasAgree(t *testing.T) {
     }
 }
 `, port, db, filepath.Join(dir, "keys"), filepath.Join(dir, "zone.skr"), anchor, strings.Join(rollTiming, "\n        "))
-		procDir := filepath.Join(dir, fmt.Sprintf("replica%d", i+1))
-		os.Mkdir(procDir, 0o755)
-		procs = append(procs, startCoreDNSProcess(t, bin, procDir, corefile, fmt.Sprintf("127.0.0.1:%d", port), "example.net"))
+		}))
 	}
 
 	var tags []uint16

@@ -261,8 +261,11 @@ func liveMetricCatalog(t *testing.T) metricCatalog {
 	}
 
 	kf := livesignCeremony(t, "example.net", "ECDSAP256SHA256")
-	mport := validators.FreePort(t)
-	server := startServer(t, "example.net", kf, fmt.Sprintf("prometheus 127.0.0.1:%d", mport), "")
+	var mport int
+	server := startServerWith(t, "example.net", kf, func() []string {
+		mport = validators.FreePort(t)
+		return []string{fmt.Sprintf("prometheus 127.0.0.1:%d", mport)}
+	})
 	signedAnswer(t, server, "example.net.", "www.example.net.", dns.TypeA)
 	m := new(dns.Msg)
 	m.SetQuestion("nope.example.net.", dns.TypeA)

@@ -3,6 +3,7 @@ package test
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	_ "github.com/coredns/coredns/core/plugin" // the standard plugins, file among them
 	"github.com/coredns/coredns/test"
@@ -32,6 +34,17 @@ func init() {
 			break
 		}
 	}
+}
+
+// TestMain removes the binaries built once per test binary (livesignCLI, staticCoreDNS).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, p := range []string{cli.path, staticBin.path} {
+		if p != "" {
+			os.RemoveAll(filepath.Dir(p))
+		}
+	}
+	os.Exit(code)
 }
 
 var cli struct {
@@ -171,6 +184,14 @@ func bindCeremony(t *testing.T, zone string) keyFiles {
 // and the livesign block.
 func startServer(t *testing.T, zone string, kf keyFiles, extra ...string) string {
 	t.Helper()
+	return startServerWith(t, zone, kf, func() []string { return extra })
+}
+
+// startServerWith is startServer with the extra lines from extra, which is called again (for
+// new ports, if it picks some with validators.FreePort) when CoreDNS is started again on another
+// port because one was taken.
+func startServerWith(t *testing.T, zone string, kf keyFiles, extraLines func() []string) string {
+	t.Helper()
 	dir := t.TempDir()
 	dbFile := kf.db
 	if dbFile == "" {
@@ -188,18 +209,20 @@ func startServer(t *testing.T, zone string, kf keyFiles, extra ...string) string
 	if err := os.WriteFile(anchor, []byte(kf.anchor), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := validators.FreePort(t)
-	server, block, bundleLine := "", "", ""
+	bundleLine := ""
 	if kf.bundle != "" {
 		bundleLine = "bundle " + kf.bundle
 	}
-	if len(extra) > 0 {
-		server = extra[0]
-	}
-	if len(extra) > 1 {
-		block = extra[1]
-	}
-	corefile := fmt.Sprintf(`%s:%d {
+	var port int
+	startCoreDNS(t, func() string {
+		port = validators.FreePort(t)
+		server, block := "", ""
+		if extra := extraLines(); len(extra) > 1 {
+			server, block = extra[0], extra[1]
+		} else if len(extra) > 0 {
+			server = extra[0]
+		}
+		return fmt.Sprintf(`%s:%d {
     bind 127.0.0.1
     %s
     file %s
@@ -210,12 +233,43 @@ func startServer(t *testing.T, zone string, kf keyFiles, extra ...string) string
         %s
     }
 }`, zone, port, server, filepath.Join(dir, "db"), zone, kf.keys, bundleLine, anchor, block)
-	i, err := test.CoreDNSServer(corefile)
-	if err != nil {
-		t.Fatalf("CoreDNS did not start: %v\n%s", err, corefile)
-	}
-	t.Cleanup(func() { i.Stop() })
+	})
 	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// startAttempts is how many sets of ports a server start tries: a port from
+// validators.FreePort is only free when FreePort looks, and another process (the tests of other
+// packages run at the same time) may take it before the server binds it.
+const startAttempts = 5
+
+// addrInUse says whether err's text or a server's log says a listen failed because its address
+// was taken.
+func addrInUse(text string) bool {
+	return strings.Contains(text, "address already in use")
+}
+
+// startCoreDNS starts CoreDNS in-process with the Corefile that render returns, and stops it on
+// cleanup. render picks its ports (validators.FreePort) and is called again, for new ports, when
+// CoreDNS fails because one was taken before it bound it (startAttempts in all); the caller's
+// port variables set by the last render are the ones in use. Any other failure fails the test.
+func startCoreDNS(t *testing.T, render func() string) *caddy.Instance {
+	t.Helper()
+	var corefile string
+	var err error
+	for range startAttempts {
+		corefile = render()
+		var i *caddy.Instance
+		if i, err = test.CoreDNSServer(corefile); err == nil {
+			t.Cleanup(func() { i.Stop() })
+			return i
+		}
+		if !addrInUse(err.Error()) {
+			break
+		}
+		t.Logf("CoreDNS: a port was taken before it bound it, trying others: %v", err)
+	}
+	t.Fatalf("CoreDNS did not start: %v\n%s", err, corefile)
+	return nil
 }
 
 type e2eCase struct {
@@ -326,7 +380,6 @@ func direct(t *testing.T, server, name string, qtype uint16) string {
 // resolver that understands RFC 9824 would send it, and returns its address.
 func coProxy(t *testing.T, server string) string {
 	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", validators.FreePort(t))
 	handler := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
 		q := r.Copy()
 		if q.IsEdns0() == nil {
@@ -344,14 +397,38 @@ func coProxy(t *testing.T, server string) string {
 		resp.Id = r.Id
 		w.WriteMsg(resp)
 	})
-	for _, network := range []string{"udp", "tcp"} {
+	// The proxy binds its sockets itself, TCP on a port the kernel picks and UDP on the same
+	// one, so no other process can take the port in between; when the UDP port is in use, it
+	// tries another.
+	var l net.Listener
+	var pc net.PacketConn
+	for range 100 {
+		var err error
+		if l, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		if pc, err = net.ListenPacket("udp", l.Addr().String()); err == nil {
+			break
+		}
+		l.Close()
+		l = nil
+	}
+	if l == nil {
+		t.Fatal("coProxy: no port free for both UDP and TCP")
+	}
+	for _, srv := range []*dns.Server{{Listener: l, Handler: handler}, {PacketConn: pc, Handler: handler}} {
 		started := make(chan struct{})
-		srv := &dns.Server{Addr: addr, Net: network, Handler: handler, NotifyStartedFunc: func() { close(started) }}
-		go srv.ListenAndServe()
-		<-started
+		srv.NotifyStartedFunc = func() { close(started) }
+		served := make(chan error, 1)
+		go func() { served <- srv.ActivateAndServe() }()
+		select {
+		case <-started:
+		case err := <-served:
+			t.Fatalf("coProxy: %v", err)
+		}
 		t.Cleanup(func() { srv.Shutdown() })
 	}
-	return addr
+	return l.Addr().String()
 }
 
 // dnskeySig returns the RRSIG over DNSKEY the server hands out now.
@@ -567,15 +644,36 @@ type coreDNSProcess struct {
 // Log returns what the process printed so far.
 func (p *coreDNSProcess) Log() string { return p.out.String() }
 
-// startCoreDNSProcess writes corefile into dir and runs `bin -conf dir/Corefile` there; it waits
-// until the server answers a query for probe (its SOA) on addr, and kills the process on
-// cleanup. The test fails with the process's output if it exits or does not answer in 30 s.
-func startCoreDNSProcess(t *testing.T, bin, dir, corefile, addr, probe string) *coreDNSProcess {
+// startCoreDNSProcess writes corefile(port) into dir, for a port from validators.FreePort, and
+// runs `bin -conf dir/Corefile` there; it waits until the server answers a query for probe (its
+// SOA) on 127.0.0.1:port, and kills the process on cleanup. When the process exits because the
+// port was taken before it bound it, it tries again with a new port (startAttempts in all). The
+// test fails with the process's output if it exits otherwise or does not answer in 30 s.
+func startCoreDNSProcess(t *testing.T, bin, dir, probe string, corefile func(port int) string) *coreDNSProcess {
 	t.Helper()
+	for attempt := 1; ; attempt++ {
+		p, text, err := runCoreDNSProcess(t, bin, dir, probe, corefile)
+		if err == nil {
+			return p
+		}
+		if !p.exited() || !addrInUse(p.Log()) || attempt == startAttempts {
+			t.Fatalf("%v\n%s\nCorefile:\n%s", err, p.Log(), text)
+		}
+		t.Logf("%s: a port was taken before it bound it, trying another: %v\n%s", bin, err, p.Log())
+	}
+}
+
+// runCoreDNSProcess is one attempt of startCoreDNSProcess; it returns the process (stopped on
+// cleanup), the Corefile and why the server does not answer, if it does not.
+func runCoreDNSProcess(t *testing.T, bin, dir, probe string, corefile func(port int) string) (*coreDNSProcess, string, error) {
+	t.Helper()
+	port := validators.FreePort(t)
+	text := corefile(port)
 	conf := filepath.Join(dir, "Corefile")
-	if err := os.WriteFile(conf, []byte(corefile), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	p := &coreDNSProcess{Addr: addr, out: &validators.LogBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, "-conf", conf)
 	p.cmd.Dir = dir
@@ -593,18 +691,29 @@ func startCoreDNSProcess(t *testing.T, bin, dir, corefile, addr, probe string) *
 	q.SetQuestion(dns.Fqdn(probe), dns.TypeSOA)
 	c := &dns.Client{Timeout: 500 * time.Millisecond}
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		select {
-		case <-p.done:
-			t.Fatalf("%s -conf %s exited: %v\n%s\nCorefile:\n%s", bin, conf, p.cmd.ProcessState, p.Log(), corefile)
-		default:
+		if p.exited() {
+			return p, text, fmt.Errorf("%s -conf %s exited: %v", bin, conf, p.cmd.ProcessState)
 		}
 		if r, _, err := c.Exchange(q, addr); err == nil && r.Rcode == dns.RcodeSuccess {
-			return p
+			return p, text, nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s on %s does not answer after 30 s:\n%s\nCorefile:\n%s", bin, addr, p.Log(), corefile)
+			return p, text, fmt.Errorf("%s on %s does not answer after 30 s", bin, addr)
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-p.done:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// exited says whether the process has exited.
+func (p *coreDNSProcess) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
 	}
 }
 

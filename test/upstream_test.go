@@ -78,8 +78,8 @@ func TestUpstreamCoreDNSBuild(t *testing.T) {
 	zone, _ := os.ReadFile("../testdata/zone.db")
 	os.WriteFile(filepath.Join(dir, "db.example.net"), zone, 0o644)
 	os.WriteFile(filepath.Join(dir, "anchor.ds"), []byte(kf.anchor), 0o644)
-	port := validators.FreePort(t)
-	corefile := fmt.Sprintf(`example.net:%d {
+	p := startCoreDNSProcess(t, out, dir, "example.net", func(port int) string {
+		return fmt.Sprintf(`example.net:%d {
     bind 127.0.0.1
     file db.example.net
     livesign {
@@ -89,7 +89,7 @@ func TestUpstreamCoreDNSBuild(t *testing.T) {
     }
 }
 `, port, kf.keys, kf.bundle)
-	p := startCoreDNSProcess(t, out, dir, corefile, fmt.Sprintf("127.0.0.1:%d", port), "example.net")
+	})
 	signedAnswer(t, p.Addr, "example.net.", "www.example.net.", dns.TypeA)
 	for _, q := range []struct {
 		name  string
