@@ -106,17 +106,17 @@ func TestDeployReplicasAgree(t *testing.T) {
 	var tags []uint16
 	samples := 0
 	for end := time.Now().Add(32 * time.Second); time.Now().Before(end); {
-		// Sample mid-second: key events fall on whole seconds.
-		now := time.Now()
-		time.Sleep(now.Truncate(time.Second).Add(1500 * time.Millisecond).Sub(now))
 		var views []processView
-		for i, p := range procs {
-			v, err := sampleProcess(p.Addr)
-			if err != nil {
-				t.Fatalf("replica %d: %v\n%s", i+1, err, p.Log())
+		sampleMidSecond(t, func() {
+			views = nil
+			for i, p := range procs {
+				v, err := sampleProcess(p.Addr)
+				if err != nil {
+					t.Fatalf("replica %d: %v\n%s", i+1, err, p.Log())
+				}
+				views = append(views, v)
 			}
-			views = append(views, v)
-		}
+		})
 		samples++
 		for i := 1; i < len(views); i++ {
 			if !slices.Equal(views[i].dnskeys, views[0].dnskeys) {

@@ -18,6 +18,7 @@ import (
 	_ "github.com/coredns/coredns/core/plugin" // the standard plugins, file among them
 	"github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 
 	_ "github.com/livesign/livesign"
 	"github.com/livesign/livesign/internal/validators"
@@ -771,4 +772,54 @@ func signedAnswer(t *testing.T, server, zone, name string, qtype uint16) *dns.RR
 		t.Fatalf("%s %s: RRSIG not valid now: %v", name, dns.TypeToString[qtype], sig)
 	}
 	return sig
+}
+
+// sampleMidSecond runs sample, which asks every replica what it serves, at the next half second
+// (key events fall on whole seconds), and again while a run of it did not end in the second it
+// began in: what one run saw is then the state between two key events, however slowly the
+// replicas answered. It fails the test when no run fits in a second.
+func sampleMidSecond(t *testing.T, sample func()) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		now := time.Now()
+		next := now.Truncate(time.Second).Add(500 * time.Millisecond)
+		if !next.After(now) {
+			next = next.Add(time.Second)
+		}
+		time.Sleep(time.Until(next)) // waits for the wall clock: the key timers are in seconds
+		start := time.Now()
+		sample()
+		end := time.Now()
+		if end.Truncate(time.Second).Equal(start.Truncate(time.Second)) {
+			return
+		}
+		if attempt == 10 {
+			t.Fatalf("sampling the replicas took more than half a second %d times in a row (last %v)", attempt, end.Sub(start))
+		}
+		t.Logf("sampling the replicas took %v, across a whole second: sampling again", end.Sub(start).Round(time.Millisecond))
+	}
+}
+
+// reloadCount returns coredns_livesign_reloads_total{zone, result} of the in-process servers.
+func reloadCount(t *testing.T, zone, result string) float64 {
+	t.Helper()
+	mfs, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "coredns_livesign_reloads_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["zone"] == zone && labels["result"] == result {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }

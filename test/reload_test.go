@@ -35,10 +35,14 @@ func TestEndToEndHotReload(t *testing.T) {
 		bads[f] = b
 	}
 	for name, data := range bads {
-		if err := os.WriteFile(kf.bundle, data, 0o644); err != nil {
-			t.Fatal(err)
+		// Replaced at once (rename), as operators should: livesign rejects each bad file once.
+		rejected := reloadCount(t, "example.net.", "rejected")
+		skrReplace(t, kf.bundle, string(data))
+		for deadline := time.Now().Add(3 * time.Second); reloadCount(t, "example.net.", "rejected") == rejected; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not rejected within 3s (reload 200ms)", name)
+			}
 		}
-		time.Sleep(600 * time.Millisecond) // three reload periods
 		if got := dnskeySig(t, server, "example.net."); got != orig {
 			t.Errorf("%s: replaced the good bundle", name)
 		}

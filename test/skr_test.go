@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/livesign/livesign/internal/validators"
 )
@@ -292,30 +291,6 @@ func skrSlots(skr string) []string {
 	return slots
 }
 
-// skrReloads returns coredns_livesign_reloads_total{zone, result}.
-func skrReloads(t *testing.T, zone, result string) float64 {
-	t.Helper()
-	mfs, err := prometheus.DefaultGatherer.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "coredns_livesign_reloads_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["zone"] == zone && labels["result"] == result {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
-}
-
 // skrDNSKEYSigs returns the signatures (base64) of the RRSIGs over DNSKEY in an SKR.
 func skrDNSKEYSigs(t *testing.T, skr string) map[string]bool {
 	t.Helper()
@@ -394,10 +369,10 @@ func TestEndToEndSKRHotReload(t *testing.T) {
 				t.Errorf("%s: livesign check exit %d, want non-zero saying %q:\n%s", b.name, code, b.reason, out)
 			}
 		}
-		rejected := skrReloads(t, zone+".", "rejected")
+		rejected := reloadCount(t, zone+".", "rejected")
 		skrReplace(t, kf.bundle, data)
 		deadline := time.Now().Add(3 * time.Second)
-		for skrReloads(t, zone+".", "rejected") == rejected {
+		for reloadCount(t, zone+".", "rejected") == rejected {
 			if time.Now().After(deadline) {
 				t.Fatalf("%s: not rejected within 3s (reload 200ms)", b.name)
 			}
@@ -418,7 +393,7 @@ func TestEndToEndSKRHotReload(t *testing.T) {
 	}
 
 	// The newer SKR (same KSK, 20-day RRSIGs) is served within a few periods.
-	loaded := skrReloads(t, zone+".", "loaded")
+	loaded := reloadCount(t, zone+".", "loaded")
 	newer := skrRead(t, filepath.Join(dir, "newer.skr"))
 	start := time.Now()
 	skrReplace(t, kf.bundle, newer)
@@ -435,7 +410,7 @@ func TestEndToEndSKRHotReload(t *testing.T) {
 	} else if s := s.(*dns.RRSIG); s.Expiration-s.Inception != uint32((20*24*time.Hour+time.Hour)/time.Second) {
 		t.Errorf("served DNSKEY RRSIG %s..%s is not a 20-day one", dns.TimeToString(s.Inception), dns.TimeToString(s.Expiration))
 	}
-	if l := skrReloads(t, zone+".", "loaded"); l != loaded+1 {
+	if l := reloadCount(t, zone+".", "loaded"); l != loaded+1 {
 		t.Errorf("reloads_total{result=loaded} went from %v to %v, want +1", loaded, l)
 	}
 	u.Flush(t)
