@@ -20,8 +20,9 @@ build:
 	$(GO) build -o $(BIN)/coredns ./cmd/coredns
 	$(GO) build -o $(BIN)/livesign ./cmd/livesign
 
-# Installs the validators (unbound, delv, ...) when missing, then vet, format check, race tests,
-# then every fuzz target for FUZZTIME (default 30s) each (scripts/fuzz.sh).
+# Installs the validators (unbound, delv, ...) when missing, then vet, format check, race tests
+# (./... holds the unit tests beside the code and the system tests under test/), then every fuzz
+# target for FUZZTIME (default 30s) each (scripts/fuzz.sh).
 test:
 	scripts/install-test-tools.sh
 	$(GO) vet ./...

@@ -6,16 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/livesign/livesign/keystore"
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/livesign/livesign/keystore"
 )
 
 // Defaults of DESIGN.md §3.
@@ -806,7 +808,9 @@ func TestSignCancelDoesNotFailOthers(t *testing.T) {
 		resA <- err
 	}()
 	waitFor(t, func() bool { return misses()-m0 >= 1 })
-	time.Sleep(20 * time.Millisecond) // A is now waiting for the slot
+	waitBlocked(t, "A waiting for the slot", func(stack string) bool {
+		return strings.Contains(stack, ".(*Signer).acquire(")
+	})
 
 	resB := make(chan error, 1)
 	go func() {
@@ -817,7 +821,9 @@ func TestSignCancelDoesNotFailOthers(t *testing.T) {
 		resB <- err
 	}()
 	waitFor(t, func() bool { return misses()-m0 >= 2 })
-	time.Sleep(20 * time.Millisecond) // B is now waiting for the same signature
+	waitBlocked(t, "B waiting for A's signature", func(stack string) bool {
+		return strings.Contains(stack, "singleflight.(*Group).Do(") && !strings.Contains(stack, ".(*Signer).acquire(")
+	})
 
 	cancelA()
 	if err := <-resA; !errors.Is(err, context.Canceled) {
@@ -840,6 +846,28 @@ func waitFor(t *testing.T, cond func() bool) {
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatal("timed out waiting")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waitBlocked waits (10 s at most) until a goroutine whose stack matches is blocked (in a
+// channel operation, a select, a lock or a WaitGroup: neither running nor runnable), and fails
+// the test, saying what it waited for, if none is.
+func waitBlocked(t *testing.T, what string, match func(stack string) bool) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n := runtime.Stack(buf, true)
+		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+			header, _, _ := strings.Cut(g, "\n")
+			if !strings.Contains(header, "[running]") && !strings.Contains(header, "[runnable]") && match(g) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; goroutines:\n%s", what, buf[:n])
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -8,7 +8,7 @@
 #   knot             knotd (Knot DNS, the other offline-KSK implementation)
 #   knot-dnssecutils keymgr (Knot's KSR/SKR side: generate-ksr, sign-ksr, import-skr)
 #   knot-resolver    kresd (internal/validators.StartKresd, a third validator)
-#   podman           builds the container image from Dockerfile.scratch (e2e_deploy_image_test.go)
+#   podman           builds the container image from Dockerfile.scratch (test/deploy_image_test.go)
 #   prometheus       promtool: checks and unit-tests deploy/prometheus/livesign-rules.yml
 #   libcap2-bin      setcap: gives the image's coredns cap_net_bind_service, as make image does
 # and, without touching the system's apt sources or its BIND 9.18:

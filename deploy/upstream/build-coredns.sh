@@ -2,7 +2,7 @@
 # build-coredns.sh — builds upstream CoreDNS with livesign the way CoreDNS documents for external
 # plugins (https://coredns.io/2017/07/25/compile-time-enabling-or-disabling-plugins/): one line in
 # plugin.cfg, `go generate`, `go build`. It is what `make coredns-upstream` runs and what
-# upstream_test.go checks.
+# test/upstream_test.go checks.
 #
 #   usage: deploy/upstream/build-coredns.sh OUTPUT [WORKDIR]
 #

@@ -31,6 +31,14 @@ type process struct {
 	done chan struct{} // closed when cmd has exited
 	log  *LogBuffer    // the running daemon's stdout and stderr
 	logs []string      // logs of the runs before
+
+	// What launch was given, for restart.
+	what   string
+	addr   *string
+	conf   string
+	render func() string
+	run    func() error
+	busy   []string
 }
 
 // launch starts the daemon on a free 127.0.0.1 port: it sets *addr, writes
@@ -40,27 +48,58 @@ type process struct {
 // logging its output if the test failed. what names the caller in errors.
 func (p *process) launch(t testing.TB, what string, addr *string, conf string, render func() string, start func() error, busy ...string) {
 	t.Helper()
+	p.what, p.addr, p.conf, p.render, p.run, p.busy = what, addr, conf, render, start, busy
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {
 			t.Logf("validators: %s %s log:\n%s", p.name, *addr, p.allLogs())
 		}
 	})
-	var lastErr error
-	for range startAttempts {
-		*addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
-		if err := os.WriteFile(conf, []byte(render()), 0o644); err != nil {
-			t.Fatalf("validators: %s: %v", what, err)
+	p.tryPorts(t, startAttempts, nil)
+}
+
+// tryPorts starts the daemon on new free ports, at most attempts times, as long as the last
+// start failed because its port was taken (busy); it fails the test with lastErr (the error of a
+// start before, if any) when no start succeeds.
+func (p *process) tryPorts(t testing.TB, attempts int, lastErr error) {
+	t.Helper()
+	for range attempts {
+		*p.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
+		if err := os.WriteFile(p.conf, []byte(p.render()), 0o644); err != nil {
+			t.Fatalf("validators: %s: %v", p.what, err)
 		}
-		if lastErr = start(); lastErr == nil {
+		if lastErr = p.run(); lastErr == nil {
 			return
 		}
 		p.stop()
-		if !slices.ContainsFunc(busy, func(w string) bool { return strings.Contains(p.lastLog(), w) }) {
+		if !p.portTaken() {
 			break
 		}
 	}
-	t.Fatalf("validators: %s: %v\nconfig:\n%s\nlog:\n%s", what, lastErr, fileText(conf), p.allLogs())
+	t.Fatalf("validators: %s: %v\nconfig:\n%s\nlog:\n%s", p.what, lastErr, fileText(p.conf), p.allLogs())
+}
+
+// portTaken says whether the log of the last run says its port was taken (a line with one of
+// the words launch was given).
+func (p *process) portTaken() bool {
+	return slices.ContainsFunc(p.busy, func(w string) bool { return strings.Contains(p.lastLog(), w) })
+}
+
+// restart stops the daemon and starts it again with the same configuration on the same
+// address. Another process may have taken the port in between: the daemon then moves to a new
+// free port (as launch does), which *addr gives.
+func (p *process) restart(t testing.TB) {
+	t.Helper()
+	p.stop()
+	err := p.run()
+	if err == nil {
+		return
+	}
+	p.stop()
+	if !p.portTaken() {
+		t.Fatalf("validators: %s: restart on %s: %v\nlog:\n%s", p.what, *p.addr, err, p.allLogs())
+	}
+	p.tryPorts(t, startAttempts, err)
 }
 
 // start runs cmd with its output captured and waits until a query for

@@ -17,7 +17,8 @@ import (
 const (
 	// queryTimeout bounds one query to unbound; a cold cache costs it a few upstream queries.
 	queryTimeout = 10 * time.Second
-	// startAttempts is how often StartUnbound tries a new port when unbound cannot bind one.
+	// startAttempts is how often StartUnbound, StartKresd and Flush try a new port when the
+	// daemon cannot bind one (another process took it after FreePort).
 	startAttempts = 3
 )
 
@@ -168,13 +169,11 @@ func (u *Unbound) Query(t testing.TB, name string, qtype uint16) *dns.Msg {
 
 // Flush empties unbound's caches (answers, keys, bogus and negative entries, infrastructure) by
 // restarting the process on the same address with the same configuration. Use it after the
-// server under test changed its keys or answers.
+// server under test changed its keys or answers. Should another process take the port while
+// unbound restarts, unbound moves to a new one: read u.Addr after Flush, not before.
 func (u *Unbound) Flush(t testing.TB) {
 	t.Helper()
-	u.stop()
-	if err := u.start(); err != nil {
-		t.Fatalf("validators: unbound Flush (restart on %s): %v\nlog:\n%s", u.Addr, err, u.Log())
-	}
+	u.restart(t)
 }
 
 // Log returns everything unbound has logged so far (all runs, if Flush restarted it). With

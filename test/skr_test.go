@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 // End-to-end tests of the offline-KSK ceremony with Key Signing Requests and
 // Signed Key Responses (issue 6 §4): every KSR, SKR and key is generated at
@@ -7,9 +7,7 @@ package livesign_test
 // unbound (AD and rcode), delv ("fully validated") and kresd (AD).
 
 import (
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,7 +15,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/livesign/livesign/internal/validators"
 )
@@ -44,13 +41,6 @@ const skrBINDPolicy = `dnssec-policy "ls" {
 // skrStamp formats t as BIND's 14-digit UTC time.
 func skrStamp(t time.Time) string { return t.UTC().Format("20060102150405") }
 
-func skrWrite(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func skrRead(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -69,24 +59,6 @@ func skrReplace(t *testing.T, path, data string) {
 	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// skrRunCode runs a command that may fail and returns its exit code and
-// its combined output.
-func skrRunCode(t *testing.T, dir, name string, args ...string) (int, string) {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, string(out)
-	case errors.As(err, &ee):
-		return ee.ExitCode(), string(out)
-	}
-	t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
-	return -1, ""
 }
 
 // skrBINDSetup writes policy.conf into dir and makes the ksk and zsk
@@ -144,38 +116,6 @@ var (
 	skrBINDSKRHeader = regexp.MustCompile(`(?m)^;; SignedKeyResponse 1\.0 \d{14} \(`)
 	skrKnotSKRHeader = regexp.MustCompile(`(?m)^;; SignedKeyResponse 1\.0 \d{10} \(\d{4}-\d\d-\d\dT[0-9:]+Z\) =+$`)
 )
-
-// skrValidate asks unbound, delv and kresd (each with the KSK's DS as the
-// only trust anchor) for every e2eCases query: unbound must answer with the
-// expected rcode and AD, delv must say "fully validated", kresd must set AD
-// (kresd refuses ANY itself, see TestEndToEndKresd: skipped there).
-func skrValidate(t *testing.T, zone, server, anchor string) {
-	t.Helper()
-	u := validators.StartUnbound(t, zone+".", server, anchor)
-	k := validators.StartKresd(t, zone+".", server, anchor)
-	for _, tc := range e2eCases(zone) {
-		typ := dns.TypeToString[tc.qtype]
-		if m := u.Query(t, tc.name, tc.qtype); m.Rcode != tc.rcode || !m.AuthenticatedData {
-			t.Errorf("unbound %s %s: rcode %s AD=%v, want %s with AD\n%s\nserver answers (DO set):\n%s", tc.name, typ,
-				dns.RcodeToString[m.Rcode], m.AuthenticatedData, dns.RcodeToString[tc.rcode], m, direct(t, server, tc.name, tc.qtype))
-		}
-		if ok, out := validators.Delv(t, server, zone+".", anchor, tc.name, tc.qtype); !ok {
-			t.Errorf("delv %s %s: not validated\n%s", tc.name, typ, out)
-		}
-		if tc.qtype == dns.TypeANY {
-			continue
-		}
-		if m := k.Query(t, tc.name, tc.qtype); m.Rcode != tc.rcode || !m.AuthenticatedData {
-			t.Errorf("kresd %s %s: rcode %s AD=%v, want %s with AD\n%s\nkresd log:\n%s\nserver answers (DO set):\n%s", tc.name, typ,
-				dns.RcodeToString[m.Rcode], m.AuthenticatedData, dns.RcodeToString[tc.rcode], m, k.LogFor(m.Id), direct(t, server, tc.name, tc.qtype))
-		}
-	}
-	// The anchor really is what validates: a wrong one fails.
-	bad := validators.StartUnbound(t, zone+".", server, wrongAnchor(t, anchor))
-	if m := bad.Query(t, "www."+zone+".", dns.TypeA); m.Rcode != dns.RcodeServerFailure {
-		t.Errorf("unbound with a wrong anchor: rcode %s, want SERVFAIL", dns.RcodeToString[m.Rcode])
-	}
-}
 
 // skrCheck runs livesign check on what the server loads; it must pass.
 func skrCheck(t *testing.T, kf keyFiles) {
@@ -351,39 +291,6 @@ func skrSlots(skr string) []string {
 	return slots
 }
 
-func firstGlob(t *testing.T, pattern string) string {
-	t.Helper()
-	m, _ := filepath.Glob(pattern)
-	if len(m) == 0 {
-		t.Fatalf("no file matches %s", pattern)
-	}
-	return m[0]
-}
-
-// skrReloads returns coredns_livesign_reloads_total{zone, result}.
-func skrReloads(t *testing.T, zone, result string) float64 {
-	t.Helper()
-	mfs, err := prometheus.DefaultGatherer.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "coredns_livesign_reloads_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["zone"] == zone && labels["result"] == result {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
-}
-
 // skrDNSKEYSigs returns the signatures (base64) of the RRSIGs over DNSKEY in an SKR.
 func skrDNSKEYSigs(t *testing.T, skr string) map[string]bool {
 	t.Helper()
@@ -462,10 +369,10 @@ func TestEndToEndSKRHotReload(t *testing.T) {
 				t.Errorf("%s: livesign check exit %d, want non-zero saying %q:\n%s", b.name, code, b.reason, out)
 			}
 		}
-		rejected := skrReloads(t, zone+".", "rejected")
+		rejected := reloadCount(t, zone+".", "rejected")
 		skrReplace(t, kf.bundle, data)
 		deadline := time.Now().Add(3 * time.Second)
-		for skrReloads(t, zone+".", "rejected") == rejected {
+		for reloadCount(t, zone+".", "rejected") == rejected {
 			if time.Now().After(deadline) {
 				t.Fatalf("%s: not rejected within 3s (reload 200ms)", b.name)
 			}
@@ -486,7 +393,7 @@ func TestEndToEndSKRHotReload(t *testing.T) {
 	}
 
 	// The newer SKR (same KSK, 20-day RRSIGs) is served within a few periods.
-	loaded := skrReloads(t, zone+".", "loaded")
+	loaded := reloadCount(t, zone+".", "loaded")
 	newer := skrRead(t, filepath.Join(dir, "newer.skr"))
 	start := time.Now()
 	skrReplace(t, kf.bundle, newer)
@@ -503,7 +410,7 @@ func TestEndToEndSKRHotReload(t *testing.T) {
 	} else if s := s.(*dns.RRSIG); s.Expiration-s.Inception != uint32((20*24*time.Hour+time.Hour)/time.Second) {
 		t.Errorf("served DNSKEY RRSIG %s..%s is not a 20-day one", dns.TimeToString(s.Inception), dns.TimeToString(s.Expiration))
 	}
-	if l := skrReloads(t, zone+".", "loaded"); l != loaded+1 {
+	if l := reloadCount(t, zone+".", "loaded"); l != loaded+1 {
 		t.Errorf("reloads_total{result=loaded} went from %v to %v, want +1", loaded, l)
 	}
 	u.Flush(t)
@@ -517,25 +424,4 @@ func TestEndToEndSKRHotReload(t *testing.T) {
 	if m := k.Query(t, zone+".", dns.TypeDNSKEY); !m.AuthenticatedData {
 		t.Errorf("kresd DNSKEY after the reload: no AD\n%s\n%s", m, k.LogFor(m.Id))
 	}
-}
-
-// keymgrDS returns the SHA-256 DS that keymgr prints for zone's KSK, as
-// zone-file text with a TTL: keymgr prints none, and validators' anchor
-// parser wants one.
-func keymgrDS(t *testing.T, keymgr, dir, conf, zone string) string {
-	t.Helper()
-	var ds string
-	for _, l := range strings.Split(run(t, dir, keymgr, "-c", conf, dns.Fqdn(zone), "ds"), "\n") {
-		if f := strings.Fields(l); len(f) == 6 && f[1] == "DS" && f[4] == "2" {
-			rr, err := dns.NewRR(l)
-			if err != nil {
-				t.Fatalf("keymgr ds: %q: %v", l, err)
-			}
-			ds = rr.String() + "\n"
-		}
-	}
-	if ds == "" {
-		t.Fatal("keymgr ds printed no SHA-256 DS")
-	}
-	return ds
 }

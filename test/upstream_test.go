@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"context"
@@ -29,7 +29,7 @@ func TestUpstreamCoreDNSBuild(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, "deploy/upstream/build-coredns.sh", out, work)
+	cmd := exec.CommandContext(ctx, "../deploy/upstream/build-coredns.sh", out, work)
 	cmd.WaitDelay = 10 * time.Second
 	log, err := cmd.CombinedOutput()
 	t.Cleanup(func() { exec.Command("chmod", "-R", "u+w", work).Run() }) // module cache copies are read-only
@@ -59,9 +59,9 @@ func TestUpstreamCoreDNSBuild(t *testing.T) {
 		t.Errorf("zplugin.go does not import livesign:\n%s", zp)
 	}
 	gomod, _ := os.ReadFile(filepath.Join(src, "go.mod"))
-	wd, _ := os.Getwd()
-	if !strings.Contains(string(gomod), "github.com/livesign/livesign => "+wd) {
-		t.Errorf("go.mod does not replace livesign by this checkout (%s):\n%s", wd, gomod)
+	root, _ := filepath.Abs("..")
+	if !strings.Contains(string(gomod), "github.com/livesign/livesign => "+root) {
+		t.Errorf("go.mod does not replace livesign by this checkout (%s):\n%s", root, gomod)
 	}
 
 	plugins, err := exec.Command(out, "-plugins").Output()
@@ -75,11 +75,11 @@ func TestUpstreamCoreDNSBuild(t *testing.T) {
 	// It serves a signed zone that delv validates.
 	kf := livesignCeremony(t, "example.net", "ECDSAP256SHA256")
 	dir := t.TempDir()
-	zone, _ := os.ReadFile("testdata/zone.db")
+	zone, _ := os.ReadFile("../testdata/zone.db")
 	os.WriteFile(filepath.Join(dir, "db.example.net"), zone, 0o644)
 	os.WriteFile(filepath.Join(dir, "anchor.ds"), []byte(kf.anchor), 0o644)
-	port := validators.FreePort(t)
-	corefile := fmt.Sprintf(`example.net:%d {
+	p := startCoreDNSProcess(t, out, dir, "example.net", func(port int) string {
+		return fmt.Sprintf(`example.net:%d {
     bind 127.0.0.1
     file db.example.net
     livesign {
@@ -89,7 +89,7 @@ func TestUpstreamCoreDNSBuild(t *testing.T) {
     }
 }
 `, port, kf.keys, kf.bundle)
-	p := startCoreDNSProcess(t, out, dir, corefile, fmt.Sprintf("127.0.0.1:%d", port), "example.net")
+	})
 	signedAnswer(t, p.Addr, "example.net.", "www.example.net.", dns.TypeA)
 	for _, q := range []struct {
 		name  string

@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"fmt"
@@ -59,17 +59,17 @@ func TestEndToEndReplicasAgree(t *testing.T) {
 	var seen []string
 	samples := 0
 	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); {
-		// Sample mid-second: key events fall on whole seconds.
-		now := time.Now()
-		time.Sleep(now.Truncate(time.Second).Add(1500 * time.Millisecond).Sub(now))
 		var views []replicaView
-		for _, s := range servers {
-			v, err := sampleReplica(t, s)
-			if err != nil {
-				t.Fatal(err)
+		sampleMidSecond(t, func() {
+			views = nil
+			for _, s := range servers {
+				v, err := sampleReplica(t, s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				views = append(views, v)
 			}
-			views = append(views, v)
-		}
+		})
 		samples++
 		for i := 1; i < len(views); i++ {
 			if !slices.Equal(views[i].dnskeys, views[0].dnskeys) || views[i].sig != views[0].sig {
@@ -92,16 +92,16 @@ func TestEndToEndReplicasAgree(t *testing.T) {
 
 	// A fourth replica started now, mid-roll, agrees at once.
 	late := startServer(t, "example.net", kf, "", block)
-	now := time.Now()
-	time.Sleep(now.Truncate(time.Second).Add(1500 * time.Millisecond).Sub(now))
-	a, err := sampleReplica(t, servers[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := sampleReplica(t, late)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var a, b replicaView
+	sampleMidSecond(t, func() {
+		var err error
+		if a, err = sampleReplica(t, servers[0]); err != nil {
+			t.Fatal(err)
+		}
+		if b, err = sampleReplica(t, late); err != nil {
+			t.Fatal(err)
+		}
+	})
 	if !slices.Equal(a.dnskeys, b.dnskeys) || a.sig != b.sig {
 		t.Errorf("restarted replica serves %v %q, the others %v %q", b.dnskeys, b.sig, a.dnskeys, a.sig)
 	}

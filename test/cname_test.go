@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"fmt"
@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
 
 	"github.com/livesign/livesign/internal/validators"
@@ -21,7 +20,7 @@ import (
 // by ds (zone-file text, as `livesign ds` prints it). It returns the path.
 func cnameCutZone(t *testing.T, glue, ds string) string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/cname-cut.db")
+	b, err := os.ReadFile("../testdata/cname-cut.db")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,12 +233,8 @@ func TestEndToEndCNAMEIntoDelegation(t *testing.T) {
 	// Child served: both children answer on port 53 of a loopback address,
 	// secure.example.net signed by livesign under the DS in the parent.
 	t.Run("child-served", func(t *testing.T) {
-		glue := loopbackAddr(t)
-		if glue == "" {
-			t.Skip("cannot listen on port 53 of a loopback address (needs root or CAP_NET_BIND_SERVICE)")
-		}
 		child := livesignCeremony(t, "secure.example.net", "ECDSAP256SHA256")
-		startChildren(t, glue, child)
+		glue := startChildren(t, child)
 		kf := livesignCeremony(t, "example.net", "ECDSAP256SHA256")
 		kf.db = cnameCutZone(t, glue, child.anchor)
 		server := startServer(t, "example.net", kf)
@@ -283,10 +278,32 @@ func TestEndToEndCNAMEIntoDelegation(t *testing.T) {
 }
 
 // startChildren serves secure.example.net (signed with kf) and
-// insecure.example.net (unsigned) on addr:53, each with www A and AAAA.
-func startChildren(t *testing.T, addr string, kf keyFiles) {
+// insecure.example.net (unsigned) on port 53 of a loopback address from
+// loopbackAddr (another one if that was taken before CoreDNS bound it), each
+// with www A and AAAA, and returns the address. It skips the test when no
+// such address can be bound.
+func startChildren(t *testing.T, kf keyFiles) string {
 	t.Helper()
 	dir := t.TempDir()
+	anchor := filepath.Join(dir, "anchor.ds")
+	if err := os.WriteFile(anchor, []byte(kf.anchor), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var addr string
+	startCoreDNS(t, func() string {
+		if addr = loopbackAddr(t); addr == "" {
+			t.Skip("cannot listen on port 53 of a loopback address (needs root or CAP_NET_BIND_SERVICE)")
+		}
+		return childrenCorefile(t, dir, addr, kf, anchor)
+	})
+	return addr
+}
+
+// childrenCorefile writes the children's zone files, with addr as the
+// address of their name server, into dir and returns the Corefile serving
+// them on addr:53.
+func childrenCorefile(t *testing.T, dir, addr string, kf keyFiles, anchor string) string {
+	t.Helper()
 	for _, z := range []string{"secure", "insecure"} {
 		db := fmt.Sprintf(`$ORIGIN %[1]s.example.net.
 $TTL 300
@@ -300,11 +317,7 @@ www IN AAAA 2001:db8::80
 			t.Fatal(err)
 		}
 	}
-	anchor := filepath.Join(dir, "anchor.ds")
-	if err := os.WriteFile(anchor, []byte(kf.anchor), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	corefile := fmt.Sprintf(`secure.example.net:53 {
+	return fmt.Sprintf(`secure.example.net:53 {
     bind %[1]s
     file %[2]s
     livesign secure.example.net {
@@ -317,11 +330,6 @@ insecure.example.net:53 {
     bind %[1]s
     file %[6]s
 }`, addr, filepath.Join(dir, "db.secure"), kf.keys, kf.bundle, anchor, filepath.Join(dir, "db.insecure"))
-	i, err := test.CoreDNSServer(corefile)
-	if err != nil {
-		t.Fatalf("child CoreDNS did not start: %v\n%s", err, corefile)
-	}
-	t.Cleanup(func() { i.Stop() })
 }
 
 // TestEndToEndCNAMEToNonexistent: a CNAME to a name that does not exist

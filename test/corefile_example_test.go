@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"fmt"
@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
 
 	"github.com/livesign/livesign/internal/validators"
@@ -17,13 +16,13 @@ import (
 // .demo/ pointing at freshly made keys and the ports at free ones, and
 // checks that unbound validates its answers.
 func TestCorefileExample(t *testing.T) {
-	b, err := os.ReadFile("Corefile.example")
+	b, err := os.ReadFile("../Corefile.example")
 	if err != nil {
 		t.Fatal(err)
 	}
 	kf := livesignCeremony(t, "example.net", "ECDSAP256SHA256")
 	demo := t.TempDir()
-	db, err := os.ReadFile("testdata/zone.db")
+	db, err := os.ReadFile("../testdata/zone.db")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,19 +38,17 @@ func TestCorefileExample(t *testing.T) {
 	if err := os.Symlink(kf.keys, filepath.Join(demo, "keys")); err != nil {
 		t.Fatal(err)
 	}
-	port := validators.FreePort(t)
-	corefile := strings.NewReplacer(
-		".demo/", demo+"/",
-		":1053", fmt.Sprintf(":%d", port),
-		"127.0.0.1:9153", fmt.Sprintf("127.0.0.1:%d", validators.FreePort(t)),
-		"127.0.0.1:8181", fmt.Sprintf("127.0.0.1:%d", validators.FreePort(t)),
-		"127.0.0.1:8080", fmt.Sprintf("127.0.0.1:%d", validators.FreePort(t)),
-	).Replace(string(b))
-	i, err := test.CoreDNSServer(corefile)
-	if err != nil {
-		t.Fatalf("Corefile.example does not start: %v\n%s", err, corefile)
-	}
-	defer i.Stop()
+	var port int
+	startCoreDNS(t, func() string {
+		port = validators.FreePort(t)
+		return strings.NewReplacer(
+			".demo/", demo+"/",
+			":1053", fmt.Sprintf(":%d", port),
+			"127.0.0.1:9153", fmt.Sprintf("127.0.0.1:%d", validators.FreePort(t)),
+			"127.0.0.1:8181", fmt.Sprintf("127.0.0.1:%d", validators.FreePort(t)),
+			"127.0.0.1:8080", fmt.Sprintf("127.0.0.1:%d", validators.FreePort(t)),
+		).Replace(string(b))
+	})
 	u := validators.StartUnbound(t, "example.net.", fmt.Sprintf("127.0.0.1:%d", port), kf.anchor)
 	if m := u.Query(t, "www.example.net.", dns.TypeA); m.Rcode != dns.RcodeSuccess || !m.AuthenticatedData {
 		t.Fatalf("www.example.net A through Corefile.example: not validated\n%s", m)

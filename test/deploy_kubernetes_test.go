@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"fmt"
@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
 
 	"github.com/livesign/livesign/internal/kubeletsim"
@@ -87,7 +86,7 @@ func kubeletSecretDir(t *testing.T, src, dst string, s kubeletsim.Secret) {
 // delv validates, be ready on /ready, healthy on /health, and export livesign's metrics.
 func TestDeployKubernetesCorefile(t *testing.T) {
 	t.Parallel()
-	data := configMapData(t, "deploy/kubernetes/configmap.yaml")
+	data := configMapData(t, "../deploy/kubernetes/configmap.yaml")
 	corefile, zone := data["Corefile"], data["db.example.net"]
 	if !strings.Contains(corefile, "livesign example.net {") || !strings.Contains(zone, "SOA") {
 		t.Fatalf("configmap.yaml: Corefile %q, zone %q", corefile, zone)
@@ -110,27 +109,26 @@ func TestDeployKubernetesCorefile(t *testing.T) {
 	// the kubelet really gives the files with the Deployment's fsGroup.
 	kubeletSecretDir(t, filepath.Join(dir, "keys"), filepath.Join(dir, "secret"), kubeletsim.Secret{DefaultMode: 0o400})
 
-	port, mport, rport, hport := validators.FreePort(t), validators.FreePort(t), validators.FreePort(t), validators.FreePort(t)
-	text := rewrite.Replace(corefile)
-	for _, r := range [][2]string{
-		{"example.net:53 {", fmt.Sprintf("example.net:%d {\n    bind 127.0.0.1", port)},
-		{"prometheus :9153", fmt.Sprintf("prometheus 127.0.0.1:%d", mport)},
-		{"ready :8181", fmt.Sprintf("ready 127.0.0.1:%d", rport)},
-		{"health :8080 {", fmt.Sprintf("health 127.0.0.1:%d {", hport)},
-	} {
-		if !strings.Contains(text, r[0]) {
-			t.Fatalf("configmap.yaml Corefile has no %q (the test rewrites it):\n%s", r[0], text)
+	var port, mport, rport, hport int
+	startCoreDNS(t, func() string {
+		port, mport, rport, hport = validators.FreePort(t), validators.FreePort(t), validators.FreePort(t), validators.FreePort(t)
+		text := rewrite.Replace(corefile)
+		for _, r := range [][2]string{
+			{"example.net:53 {", fmt.Sprintf("example.net:%d {\n    bind 127.0.0.1", port)},
+			{"prometheus :9153", fmt.Sprintf("prometheus 127.0.0.1:%d", mport)},
+			{"ready :8181", fmt.Sprintf("ready 127.0.0.1:%d", rport)},
+			{"health :8080 {", fmt.Sprintf("health 127.0.0.1:%d {", hport)},
+		} {
+			if !strings.Contains(text, r[0]) {
+				t.Fatalf("configmap.yaml Corefile has no %q (the test rewrites it):\n%s", r[0], text)
+			}
+			text = strings.Replace(text, r[0], r[1], 1)
 		}
-		text = strings.Replace(text, r[0], r[1], 1)
-	}
-	if strings.Contains(text, " /etc/") {
-		t.Fatalf("a pod path is left in the Corefile:\n%s", text)
-	}
-	i, err := test.CoreDNSServer(text)
-	if err != nil {
-		t.Fatalf("CoreDNS does not start with the ConfigMap's Corefile: %v\n%s", err, text)
-	}
-	t.Cleanup(func() { i.Stop() })
+		if strings.Contains(text, " /etc/") {
+			t.Fatalf("a pod path is left in the Corefile:\n%s", text)
+		}
+		return text
+	})
 	server := fmt.Sprintf("127.0.0.1:%d", port)
 
 	signedAnswer(t, server, "example.net.", "www.example.net.", dns.TypeA)

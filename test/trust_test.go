@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"os"
@@ -16,7 +16,7 @@ import (
 // wildcard at the apex, CNAMEs to names only a wildcard matches, an empty
 // non-terminal below a wildcard, a CNAME to the apex.
 func trustZoneText(t *testing.T) string {
-	b, err := os.ReadFile("testdata/zone.db")
+	b, err := os.ReadFile("../testdata/zone.db")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
-package livesign_test
+package test
 
 import (
-	"fmt"
 	"slices"
 	"testing"
 
@@ -9,38 +8,6 @@ import (
 
 	"github.com/livesign/livesign/internal/validators"
 )
-
-// coProxy forwards every query to server with the EDNS CO flag set, as a
-// resolver that understands RFC 9824 would send it, and returns its address.
-func coProxy(t *testing.T, server string) string {
-	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", validators.FreePort(t))
-	handler := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
-		q := r.Copy()
-		if q.IsEdns0() == nil {
-			q.SetEdns0(1232, false)
-		}
-		q.IsEdns0().SetCo()
-		c := &dns.Client{Net: w.LocalAddr().Network()}
-		resp, _, err := c.Exchange(q, server)
-		if err != nil {
-			m := new(dns.Msg)
-			m.SetRcode(r, dns.RcodeServerFailure)
-			w.WriteMsg(m)
-			return
-		}
-		resp.Id = r.Id
-		w.WriteMsg(resp)
-	})
-	for _, network := range []string{"udp", "tcp"} {
-		started := make(chan struct{})
-		srv := &dns.Server{Addr: addr, Net: network, Handler: handler, NotifyStartedFunc: func() { close(started) }}
-		go srv.ListenAndServe()
-		<-started
-		t.Cleanup(func() { srv.Shutdown() })
-	}
-	return addr
-}
 
 // TestEndToEndCompactNXDOMAIN checks both forms of RFC 9824 NXDOMAIN through
 // validators: without CO (rcode NOERROR, NXNAME in the bitmap) and with CO

@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"archive/tar"
@@ -119,7 +119,7 @@ func TestDeployImage(t *testing.T) {
 	// The build context.
 	ctx := t.TempDir()
 	for _, f := range []string{"Dockerfile", ".dockerignore"} {
-		b, err := os.ReadFile(f)
+		b, err := os.ReadFile(filepath.Join("..", f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,11 +287,11 @@ func TestDeployImage(t *testing.T) {
 	// command line (-conf <Corefile>).
 	kf := livesignCeremony(t, "example.net", "ECDSAP256SHA256")
 	dir := t.TempDir()
-	zone, _ := os.ReadFile("testdata/zone.db")
+	zone, _ := os.ReadFile("../testdata/zone.db")
 	os.WriteFile(filepath.Join(dir, "db.example.net"), zone, 0o644)
 	os.WriteFile(filepath.Join(dir, "anchor.ds"), []byte(kf.anchor), 0o644)
-	port := validators.FreePort(t)
-	corefile := fmt.Sprintf(`example.net:%d {
+	p := startCoreDNSProcess(t, extracted, dir, "example.net", func(port int) string {
+		return fmt.Sprintf(`example.net:%d {
     bind 127.0.0.1
     file db.example.net
     livesign example.net {
@@ -301,7 +301,7 @@ func TestDeployImage(t *testing.T) {
     }
 }
 `, port, kf.keys, kf.bundle)
-	p := startCoreDNSProcess(t, extracted, dir, corefile, fmt.Sprintf("127.0.0.1:%d", port), "example.net")
+	})
 	signedAnswer(t, p.Addr, "example.net.", "www.example.net.", dns.TypeA)
 	if ok, out := validators.Delv(t, p.Addr, "example.net.", kf.anchor, "www.example.net.", dns.TypeA); !ok {
 		t.Errorf("delv does not validate www.example.net A from the image's binary:\n%s\nserver log:\n%s", out, p.Log())
@@ -376,7 +376,7 @@ func dockerInstructions(t *testing.T, path string) []string {
 // deploy/docker/Dockerfile.build, which compiles in a golang stage (it needs a registry, so no
 // test builds it), ends with the same final stage but for where the binary comes from.
 func TestDeployDockerfiles(t *testing.T) {
-	root := dockerInstructions(t, "Dockerfile")
+	root := dockerInstructions(t, "../Dockerfile")
 	want := []string{
 		"FROM scratch",
 		"COPY bin/image/coredns /coredns",
@@ -389,7 +389,7 @@ func TestDeployDockerfiles(t *testing.T) {
 	if !slices.Equal(root, want) {
 		t.Errorf("Dockerfile:\n%s\nwant:\n%s", strings.Join(root, "\n"), strings.Join(want, "\n"))
 	}
-	build := dockerInstructions(t, "deploy/docker/Dockerfile.build")
+	build := dockerInstructions(t, "../deploy/docker/Dockerfile.build")
 	if len(build) != len(root) {
 		t.Fatalf("Dockerfile.build's last stage:\n%s", strings.Join(build, "\n"))
 	}
@@ -405,10 +405,46 @@ func TestDeployDockerfiles(t *testing.T) {
 			t.Errorf("Dockerfile.build's last stage differs: %q, root Dockerfile %q", build[i], root[i])
 		}
 	}
-	all, _ := os.ReadFile("deploy/docker/Dockerfile.build")
+	all, _ := os.ReadFile("../deploy/docker/Dockerfile.build")
 	for _, re := range []string{`CGO_ENABLED=0 go build [^\n]*\./cmd/coredns`, `setcap cap_net_bind_service=\+ep`, `(?m)^FROM golang:\S+ AS build$`} {
 		if !regexp.MustCompile(re).Match(all) {
 			t.Errorf("Dockerfile.build does not match %s", re)
 		}
 	}
 }
+
+// privateKeyMarkers says whether b holds a private key of a BIND .private file: a line
+// "PrivateKey: <base64>" (ECDSA, EdDSA) or "PrivateExponent: <base64>" (RSA) with a real value.
+// (The coredns binary holds these words, and "Private-key-format:", only as format strings.)
+// It looks for the words with bytes.Index and runs the regexp on their line only: images hold
+// a 60 MB binary, and a test binary built with -race runs a regexp over it for a minute.
+func privateKeyMarkers(b []byte) bool {
+	for _, word := range [][]byte{[]byte("PrivateKey: "), []byte("PrivateExponent: ")} {
+		for off := 0; ; {
+			i := bytes.Index(b[off:], word)
+			if i < 0 {
+				break
+			}
+			start := off + i
+			end := bytes.IndexByte(b[start:], '\n')
+			if end < 0 {
+				end = len(b) - start
+			}
+			if (start == 0 || b[start-1] == '\n') && privateKeyLine.Match(b[start:start+end]) {
+				return true
+			}
+			off = start + len(word)
+		}
+	}
+	return false
+}
+
+// isPrivateKeyName says whether a path in an image is named like a key file.
+func isPrivateKeyName(name string) bool {
+	base := filepath.Base(name)
+	return strings.HasSuffix(base, ".private") || strings.HasSuffix(base, ".state") ||
+		(strings.HasPrefix(base, "K") && strings.HasSuffix(base, ".key"))
+}
+
+// privateKeyLine is the key line of a BIND .private file with its base64 value.
+var privateKeyLine = regexp.MustCompile(`(?m)^(PrivateKey|PrivateExponent): [A-Za-z0-9+/]{20,}={0,2}\s*$`)

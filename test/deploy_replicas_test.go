@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"fmt"
@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-
-	"github.com/livesign/livesign/internal/validators"
 )
 
 // sigText is an RRSIG's RDATA, signature included: ECDSA signatures are deterministic
@@ -88,8 +86,10 @@ func TestDeployReplicasAgree(t *testing.T) {
 
 	var procs []*coreDNSProcess
 	for i := range 3 {
-		port := validators.FreePort(t)
-		corefile := fmt.Sprintf(`example.net:%d {
+		procDir := filepath.Join(dir, fmt.Sprintf("replica%d", i+1))
+		os.Mkdir(procDir, 0o755)
+		procs = append(procs, startCoreDNSProcess(t, bin, procDir, "example.net", func(port int) string {
+			return fmt.Sprintf(`example.net:%d {
     bind 127.0.0.1
     file %s
     livesign example.net {
@@ -100,25 +100,23 @@ func TestDeployReplicasAgree(t *testing.T) {
     }
 }
 `, port, db, filepath.Join(dir, "keys"), filepath.Join(dir, "zone.skr"), anchor, strings.Join(rollTiming, "\n        "))
-		procDir := filepath.Join(dir, fmt.Sprintf("replica%d", i+1))
-		os.Mkdir(procDir, 0o755)
-		procs = append(procs, startCoreDNSProcess(t, bin, procDir, corefile, fmt.Sprintf("127.0.0.1:%d", port), "example.net"))
+		}))
 	}
 
 	var tags []uint16
 	samples := 0
 	for end := time.Now().Add(32 * time.Second); time.Now().Before(end); {
-		// Sample mid-second: key events fall on whole seconds.
-		now := time.Now()
-		time.Sleep(now.Truncate(time.Second).Add(1500 * time.Millisecond).Sub(now))
 		var views []processView
-		for i, p := range procs {
-			v, err := sampleProcess(p.Addr)
-			if err != nil {
-				t.Fatalf("replica %d: %v\n%s", i+1, err, p.Log())
+		sampleMidSecond(t, func() {
+			views = nil
+			for i, p := range procs {
+				v, err := sampleProcess(p.Addr)
+				if err != nil {
+					t.Fatalf("replica %d: %v\n%s", i+1, err, p.Log())
+				}
+				views = append(views, v)
 			}
-			views = append(views, v)
-		}
+		})
 		samples++
 		for i := 1; i < len(views); i++ {
 			if !slices.Equal(views[i].dnskeys, views[0].dnskeys) {

@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"bufio"
@@ -23,7 +23,7 @@ import (
 	"github.com/livesign/livesign/internal/validators"
 )
 
-const rulesDir = "deploy/prometheus"
+const rulesDir = "../deploy/prometheus"
 
 // TestDeployPromtoolRules: promtool accepts the alert rules and their unit tests pass; a unit
 // test with a wrong expectation fails, so a passing run means something.
@@ -145,7 +145,7 @@ var (
 // Namespace (plugin.Namespace = "coredns") _ Subsystem _ Name of every prometheus *Opts literal.
 func declaredMetrics(t *testing.T) map[string]bool {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "metrics.go", nil, 0)
+	f, err := parser.ParseFile(token.NewFileSet(), "../metrics.go", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,8 +261,11 @@ func liveMetricCatalog(t *testing.T) metricCatalog {
 	}
 
 	kf := livesignCeremony(t, "example.net", "ECDSAP256SHA256")
-	mport := validators.FreePort(t)
-	server := startServer(t, "example.net", kf, fmt.Sprintf("prometheus 127.0.0.1:%d", mport), "")
+	var mport int
+	server := startServerWith(t, "example.net", kf, func() []string {
+		mport = validators.FreePort(t)
+		return []string{fmt.Sprintf("prometheus 127.0.0.1:%d", mport)}
+	})
 	signedAnswer(t, server, "example.net.", "www.example.net.", dns.TypeA)
 	m := new(dns.Msg)
 	m.SetQuestion("nope.example.net.", dns.TypeA)

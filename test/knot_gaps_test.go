@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 // End-to-end tests of the gaps Knot's keymgr sign-ksr can leave in an SKR:
 // keymgr 3.2 signs each KSR record for its policy's rrsig-lifetime (14d by

@@ -1,7 +1,6 @@
-package livesign_test
+package test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -64,19 +63,4 @@ func TestEndToEndKresd(t *testing.T) {
 			}
 		})
 	}
-}
-
-// direct asks server itself for name/qtype with DO (and without RD: it is authoritative),
-// over TCP so that nothing is truncated, and returns the answer as text, or the error.
-func direct(t *testing.T, server, name string, qtype uint16) string {
-	t.Helper()
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), qtype)
-	m.RecursionDesired = false
-	m.SetEdns0(1232, true)
-	r, _, err := (&dns.Client{Net: "tcp"}).Exchange(m, server)
-	if err != nil {
-		return fmt.Sprintf("(no answer: %v)", err)
-	}
-	return r.String()
 }

@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"encoding/json"
@@ -15,7 +15,7 @@ import (
 	"github.com/livesign/livesign/internal/validators"
 )
 
-const dashboardPath = "deploy/grafana/livesign.json"
+const dashboardPath = "../deploy/grafana/livesign.json"
 
 // The parts of Grafana's dashboard JSON model (schemaVersion 39, Grafana 10 and 11) the tests
 // look at; encoding/json matches the field names without regard to case.

@@ -1,7 +1,6 @@
-package livesign_test
+package test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,13 +47,4 @@ func TestEndToEndSKRAutoPlan(t *testing.T) {
 	if !strings.Contains(out, "lacks it") {
 		t.Errorf("livesign check does not tell that the new ZSKs await a new SKR:\n%s", out)
 	}
-}
-
-func writeFile(t *testing.T, dir, name, text string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
