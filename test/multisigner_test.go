@@ -1,4 +1,4 @@
-package livesign_test
+package test
 
 import (
 	"os"
