@@ -91,8 +91,13 @@ type picture struct {
 	Lanes         []lane
 	Markers       []marker
 	Ticks         []tick
-	Legend        []barKind
-	LegendY       float64
+	Legend        []legendItem
+}
+
+// legendItem is a colour swatch of the legend, at X, Y (its text's baseline).
+type legendItem struct {
+	Kind barKind
+	X, Y float64
 }
 
 // lane is one row of the picture: a key, the slots or a signing algorithm.
@@ -683,11 +688,17 @@ func (p *picture) layout(lanes []lane) {
 	}
 	used[barSlot] = used[barSlot] || used[barSlotAlt]
 	used[barSigning] = used[barSigning] || used[barSigningAlt]
+	x, ly := 10.0, p.PlotBottom+40
 	for k := barKind(0); k < numBarKinds; k++ {
-		if used[k] && barStyles[k].Legend != "" {
-			p.Legend = append(p.Legend, k)
+		if !used[k] || barStyles[k].Legend == "" {
+			continue
 		}
+		w := 16 + float64(len(barStyles[k].Legend))*charWidth + 14
+		if x+w > p.Width-10 {
+			x, ly = 10, ly+18
+		}
+		p.Legend = append(p.Legend, legendItem{k, x, ly})
+		x += w
 	}
-	p.LegendY = p.PlotBottom + 34
-	p.Height = p.LegendY + 22
+	p.Height = ly + 14
 }
