@@ -81,12 +81,10 @@ func renderSVG(p *picture, standalone bool) []byte {
 	b.WriteString("</g>\n")
 
 	b.WriteString(`<g id="legend">` + "\n")
-	x := 10.0
-	for _, k := range p.Legend {
-		st := barStyles[k]
-		fmt.Fprintf(&b, `<rect x="%s" y="%s" width="12" height="12" fill="%s"/>`+"\n", num(x), num(p.LegendY-10), st.Fill)
-		fmt.Fprintf(&b, `<text x="%s" y="%s">%s</text>`+"\n", num(x+16), num(p.LegendY), esc(st.Legend))
-		x += 16 + float64(len(st.Legend))*charWidth + 14
+	for _, it := range p.Legend {
+		st := barStyles[it.Kind]
+		fmt.Fprintf(&b, `<rect x="%s" y="%s" width="12" height="12" fill="%s"/>`+"\n", num(it.X), num(it.Y-10), st.Fill)
+		fmt.Fprintf(&b, `<text x="%s" y="%s">%s</text>`+"\n", num(it.X+16), num(it.Y), esc(st.Legend))
 	}
 	b.WriteString("</g>\n</svg>\n")
 	return b.Bytes()
