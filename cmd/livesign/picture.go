@@ -189,6 +189,13 @@ func buildPicture(in *pictureInput) *picture {
 	if len(tl.ZSKs()) > 0 {
 		lanes = append(lanes, signingLanes(segs)...)
 	}
+	if b := tl.Bundle(); b != nil && b.File != filepath.Base(b.File) {
+		for i := range lanes { // the same picture from any directory
+			for j := range lanes[i].Bars {
+				lanes[i].Bars[j].Title = strings.ReplaceAll(lanes[i].Bars[j].Title, b.File, filepath.Base(b.File))
+			}
+		}
+	}
 	p.Markers = pictureMarkers(in)
 	p.layout(lanes)
 	return p
