@@ -13,7 +13,7 @@ GOFMT_ALL = find . -name '*.go' -not -path '*/testdata/*' -not -path './.*' -exe
 
 .DEFAULT_GOAL := build
 
-.PHONY: build test run bench fmt vet clean coredns-upstream image
+.PHONY: build test run bench fmt vet clean coredns-upstream image docs
 
 build:
 	@mkdir -p $(BIN)
@@ -58,6 +58,15 @@ image:
 			echo "make image: setcap failed: run as root, or SETCAP='sudo setcap', or SETCAP= to skip"; exit 1; }; \
 	fi
 	$(CONTAINER) build -t $(IMAGE) .
+
+# Redraws docs/timeline.svg, the README's picture, from the 90-day SKR fixture made by
+# livesign keygen, plan and sign-ksr (cmd/livesign/testdata/timeline90d); TestDocsTimeline
+# fails when it is stale. git does not keep the .private files' mode 0600 that check requires.
+TIMELINE90D = cmd/livesign/testdata/timeline90d
+docs:
+	chmod 600 $(TIMELINE90D)/zsk/*.private
+	$(GO) run ./cmd/livesign check -keys $(TIMELINE90D)/zsk -bundle $(TIMELINE90D)/example.org.skr \
+		-trust-anchor $(TIMELINE90D)/example.org.ds -at 20270110000000 -svg docs/timeline.svg >/dev/null
 
 run: build
 	scripts/demo.sh

@@ -11,6 +11,9 @@
 #   podman           builds the container image from Dockerfile.scratch (test/deploy_image_test.go)
 #   prometheus       promtool: checks and unit-tests deploy/prometheus/livesign-rules.yml
 #   libcap2-bin      setcap: gives the image's coredns cap_net_bind_service, as make image does
+#   chromium         headless browser: renders livesign check -svg's picture to a PNG
+#                    (cmd/livesign/browser_test.go)
+#   fonts-dejavu-core DejaVu Sans, the font that picture names, so its labels render the same
 # and, without touching the system's apt sources or its BIND 9.18:
 #   BIND 9.20        dnssec-ksr (+ dnssec-keygen, dnssec-signzone, dig, delv, ... of 9.20) from
 #                    bookworm-backports, unpacked into $LIVESIGN_TOOLS_DIR/bind920 (default
@@ -28,7 +31,7 @@
 #   usage: scripts/install-test-tools.sh
 set -euo pipefail
 
-PKGS=(unbound bind9-dnsutils bind9-utils ldnsutils knot-dnsutils knot knot-dnssecutils knot-resolver podman prometheus libcap2-bin)
+PKGS=(unbound bind9-dnsutils bind9-utils ldnsutils knot-dnsutils knot knot-dnssecutils knot-resolver podman prometheus libcap2-bin chromium fonts-dejavu-core)
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS_DIR=${LIVESIGN_TOOLS_DIR:-.tools}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sort"
@@ -29,6 +30,23 @@ DNSKEY signature, coverage already over); 2 only a warning: the coverage is
 below -warn-coverage, so sign a new SKR soon.
 Without -keys only the bundle itself is checked.
 
+With -ksk DIR instead of -bundle (and -zone), check the online-KSK mode:
+the KSKs of DIR sign the DNSKEY set as the plugin's ksk directive does; the
+KSK and ZSK timelines and the signer at TIME are printed, and there is no
+coverage to run out.
+
+-foreign DIR (the server's foreign-keys directory, multi-signer) notes every
+slot that lacks one of the other providers' keys.
+
+-svg FILE draws the timeline over the period the bundle covers (for an
+online KSK: from TIME to the last key event): a lane per key with its
+published, active, inactive and removed stretches, the slots with their
+DNSKEY RRSIG validity (gaps without a valid signature in red), the signing
+ZSK of each algorithm, the -at time and when to act (sign the next KSR at
+the end of the coverage minus -warn-coverage; the parent's DS deadline for a
+new KSK). -html FILE writes a page with the same picture and this report.
+Both are written whatever the exit status, once the files have been read.
+
 TIME is YYYYMMDDHHMMSS (UTC), RFC 3339 or +DURATION from now.`
 
 // exitError ends the command with a given exit status after its message.
@@ -41,9 +59,10 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func check(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("check", "livesign check -bundle FILE [-keys DIR] [-trust-anchor FILE] [-foreign DIR] [-at TIME] [-zone ZONE] [-warn-coverage 14d]", checkHelp)
+	fs := newFlagSet("check", "livesign check (-bundle FILE | -ksk DIR -zone ZONE) [-keys DIR] [-trust-anchor FILE] [-foreign DIR] [-at TIME] [-zone ZONE] [-warn-coverage 14d] [-svg FILE] [-html FILE]", checkHelp)
 	keysDir := fs.String("keys", "", "directory of the ZSK key files (with .private)")
 	bundleFile := fs.String("bundle", "", "bundle or SKR to check")
+	kskDir := fs.String("ksk", "", "online-KSK mode: directory of the KSK key files (with .private), as the plugin's ksk directive; needs -zone, no -bundle")
 	anchorFile := fs.String("trust-anchor", "", "DS or DNSKEY of the KSK (default: trust the bundle's KSK)")
 	atFlag := fs.String("at", "", "check at this TIME instead of now")
 	zone := fs.String("zone", "", "zone name (default: the owner of the bundle's DNSKEYs)")
@@ -51,6 +70,8 @@ func check(args []string, stdout, stderr io.Writer) error {
 	ttlFlag := fs.String("dnskey-ttl", "1h", "dnskey-ttl directive of the server")
 	propFlag := fs.String("propagation-delay", "5m", "propagation-delay directive of the server")
 	foreignDir := fs.String("foreign", "", "foreign-keys directive of the server: the other providers' keys every slot should hold (multi-signer)")
+	svgFile := fs.String("svg", "", "also draw the timeline as an SVG picture into FILE")
+	htmlFile := fs.String("html", "", "also write an HTML page with the picture and this report into FILE")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err
@@ -58,8 +79,12 @@ func check(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case len(pos) > 0:
 		return usageErrorf(fs, "check: unexpected argument %q", pos[0])
-	case *bundleFile == "":
-		return usageErrorf(fs, "check: -bundle is required")
+	case *bundleFile != "" && *kskDir != "":
+		return usageErrorf(fs, "check: give -bundle (a KSK signing offline) or -ksk (an online KSK), not both")
+	case *bundleFile == "" && *kskDir == "":
+		return usageErrorf(fs, "check: -bundle is required (or -ksk DIR and -zone for an online KSK)")
+	case *kskDir != "" && *zone == "":
+		return usageErrorf(fs, "check: -ksk needs -zone")
 	}
 	at := now().UTC().Truncate(time.Second)
 	if *atFlag != "" {
@@ -78,52 +103,119 @@ func check(args []string, stdout, stderr io.Writer) error {
 	if in.Policy.PropagationDelay, err = positiveDuration("propagation-delay", *propFlag); err != nil {
 		return usageErrorf(fs, "check: %v", err)
 	}
-	zoneName := *zone
-	if zoneName == "" {
-		keys, err := keystore.ReadDNSKEYs(*bundleFile, "")
+	var report bytes.Buffer // what the HTML page shows: the output and the problems
+	if *htmlFile != "" {
+		stdout, stderr = io.MultiWriter(stdout, &report), io.MultiWriter(stderr, &report)
+	}
+	c := checkRun{keysDir: *keysDir, bundleFile: *bundleFile, kskDir: *kskDir, anchorFile: *anchorFile, foreignDir: *foreignDir, zone: *zone, at: at, warn: warn, in: in}
+	pic, err := c.run(stdout, stderr)
+	if pic == nil || *svgFile == "" && *htmlFile == "" {
+		return err
+	}
+	if err != nil {
+		fmt.Fprintf(&report, "livesign: %v\n", err)
+	}
+	if perr := writePictures(pic, *svgFile, *htmlFile, report.String()); perr != nil {
 		if err != nil {
-			return err
+			fmt.Fprintf(stderr, "livesign: %v\n", err)
+		}
+		return perr
+	}
+	return err
+}
+
+// checkRun is what check checks: the files named by its flags and the
+// instant.
+type checkRun struct {
+	keysDir, bundleFile, kskDir, anchorFile, foreignDir, zone string
+	at                                                        time.Time
+	warn                                                      time.Duration
+	in                                                        timeline.Inputs
+}
+
+// run reads the files, prints the report to stdout (problems but the last
+// to stderr) and returns the error that ends check (nil: OK) and, once the
+// timeline is made, what the picture is drawn from.
+func (c *checkRun) run(stdout, stderr io.Writer) (*pictureInput, error) {
+	in, at, err := c.in, c.at, error(nil)
+	zoneName := c.zone
+	if zoneName == "" {
+		keys, err := keystore.ReadDNSKEYs(c.bundleFile, "")
+		if err != nil {
+			return nil, err
 		}
 		if len(keys) == 0 {
-			return fmt.Errorf("check: %s holds no DNSKEY record: not a bundle; give -zone to see why it does not load", *bundleFile)
+			return nil, fmt.Errorf("check: %s holds no DNSKEY record: not a bundle; give -zone to see why it does not load", c.bundleFile)
 		}
 		zoneName = keys[0].Hdr.Name
 	}
 	in.Zone = dns.CanonicalName(zoneName)
-	if in.Bundle, err = keystore.ReadBundle(*bundleFile, in.Zone); err != nil {
-		return err
-	}
-	if *anchorFile != "" {
-		if in.Anchor, err = keystore.ReadAnchor(*anchorFile, in.Zone); err != nil {
-			return err
-		}
-	}
-	if *foreignDir != "" {
-		if in.Foreign, err = keystore.ReadForeign(*foreignDir, in.Zone); err != nil {
-			return fmt.Errorf("check: -foreign %s: %w", *foreignDir, err)
-		}
-	}
 	var problems []string
-	if *keysDir != "" {
-		if in.ZSKs, problems, err = readCheckZSKs(*keysDir, in.Zone); err != nil {
-			return err
+	if c.kskDir != "" {
+		if in.KSKs, problems, err = readCheckKeys(c.kskDir, in.Zone, keystore.KSKRole); err != nil {
+			return nil, err
 		}
-		// As the plugin loads them: one algorithm for all keys.
-		if err := keystore.CheckAlgorithms(in.Zone, append(in.Bundle.KSKs(), in.ZSKs...)); err != nil {
+		if len(in.KSKs) == 0 {
+			return nil, &exitError{1, "check: " + problems[len(problems)-1]}
+		}
+	} else if in.Bundle, err = keystore.ReadBundle(c.bundleFile, in.Zone); err != nil {
+		return nil, err
+	}
+	if c.anchorFile != "" {
+		if in.Anchor, err = keystore.ReadAnchor(c.anchorFile, in.Zone); err != nil {
+			return nil, err
+		}
+	}
+	if c.foreignDir != "" {
+		if in.Foreign, err = keystore.ReadForeign(c.foreignDir, in.Zone); err != nil {
+			return nil, fmt.Errorf("check: -foreign %s: %w", c.foreignDir, err)
+		}
+	}
+	if c.keysDir != "" {
+		var zp []string
+		if in.ZSKs, zp, err = readCheckKeys(c.keysDir, in.Zone, keystore.ZSKRole); err != nil {
+			return nil, err
+		}
+		problems = append(problems, zp...)
+	} else if c.kskDir != "" {
+		problems = append(problems, "-ksk needs -keys: an online KSK signs a DNSKEY set only with a ZSK of its algorithm published")
+	}
+	// As the plugin loads them: one algorithm for all keys (two while one rolls).
+	ksks := in.KSKs
+	if in.Bundle != nil {
+		ksks = in.Bundle.KSKs()
+	}
+	if c.keysDir != "" {
+		if err := keystore.CheckAlgorithms(in.Zone, append(append([]*keystore.Key{}, ksks...), in.ZSKs...)); err != nil {
 			problems = append(problems, err.Error())
 		}
 	}
 	tl, err := timeline.New(in)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	fmt.Fprintf(stdout, "zone %s, bundle %s (%s), checked at %s\n", tl.Zone(), *bundleFile, bundleKind(tl.Bundle()), stamp(at))
+	pic := &pictureInput{TL: tl, At: at, Warn: c.warn}
+	if tl.Bundle() != nil {
+		fmt.Fprintf(stdout, "zone %s, bundle %s (%s), checked at %s\n", tl.Zone(), c.bundleFile, bundleKind(tl.Bundle()), stamp(at))
+		pic.Source = "bundle " + c.bundleFile
+	} else {
+		fmt.Fprintf(stdout, "zone %s, online KSK in %s (%d KSKs), checked at %s\n", tl.Zone(), c.kskDir, len(tl.KSKs()), stamp(at))
+		pic.Source = "online KSK in " + c.kskDir
+	}
 	if tl.Anchor() == nil {
-		fmt.Fprintf(stdout, "warning: no -trust-anchor: the bundle's own KSK is trusted\n")
+		whose := "the bundle's own KSK is"
+		if tl.Bundle() == nil {
+			whose = "the KSKs of -ksk are"
+		}
+		fmt.Fprintf(stdout, "warning: no -trust-anchor: %s trusted\n", whose)
 	}
-	problems = append(problems, printSlots(stdout, tl, at)...)
+	if tl.Bundle() != nil {
+		problems = append(problems, printSlots(stdout, tl, at)...)
+	} else {
+		printTimeline(stdout, "KSK", tl.KSKs(), at)
+	}
 	if len(tl.ZSKs()) > 0 {
-		printTimeline(stdout, tl.ZSKs(), at)
+		printTimeline(stdout, "ZSK", tl.ZSKs(), at)
 	}
 	checked := true
 	if err := tl.Check(at); err != nil { // without keys: each slot's signatures
@@ -136,6 +228,7 @@ func check(args []string, stdout, stderr io.Writer) error {
 	if due, ksks, ok := tl.DSDeadline(at); ok {
 		fmt.Fprintf(stdout, "parent DS: from %s the DNSKEY sets are signed only by KSK %s, which the trust anchor does not name: the parent must publish %s before then, and the trust-anchor file list it; until then the server keeps serving the last set the anchored KSK signed\n",
 			stamp(due), kskTags(ksks), dsText(ksks))
+		pic.DSDeadline, pic.DSKSKs = due, ksks
 	}
 	if len(tl.ZSKs()) > 0 {
 		if ks, err := tl.At(at); err != nil {
@@ -145,6 +238,10 @@ func check(args []string, stdout, stderr io.Writer) error {
 		} else {
 			fmt.Fprintf(stdout, "signing at %s: ZSK %d\n", stamp(at), ks.Tag())
 		}
+	}
+	if tl.Bundle() == nil {
+		fmt.Fprintf(stdout, "coverage: unlimited (the online KSK signs the DNSKEY set as needed)\n")
+		return pic, endCheck(problems, stderr, stdout)
 	}
 	gap := tl.Bundle().FirstGap(at)
 	end := gap.Start
@@ -156,6 +253,7 @@ func check(args []string, stdout, stderr io.Writer) error {
 			gap.Start = end
 		}
 	}
+	pic.CoverageEnd = end
 	cover := end.Sub(at)
 	fmt.Fprintf(stdout, "coverage: %s (until %s)\n", formatSpan(cover), stamp(end))
 	for g, n := gap, 0; g.Inner(); g, n = tl.Bundle().FirstGap(g.End), n+1 {
@@ -177,18 +275,24 @@ func check(args []string, stdout, stderr io.Writer) error {
 			problems = append(problems, fmt.Sprintf("the bundle's signatures expired at %s: sign the DNSKEY RRset again on the KSK side (livesign bundle) and install it", stamp(end)))
 		}
 	}
+	if len(problems) == 0 && cover < c.warn {
+		todo := "run livesign plan and have the KSK side sign the KSR now, then install the new SKR"
+		if !tl.Bundle().SKR {
+			todo = "have the KSK side sign the DNSKEY RRset again (livesign bundle) now, then install it"
+		}
+		return pic, &exitError{2, fmt.Sprintf("check: warning: the bundle covers only %s (until %s), less than -warn-coverage %s: %s", formatSpan(cover), stamp(end), formatDuration(c.warn), todo)}
+	}
+	return pic, endCheck(problems, stderr, stdout)
+}
+
+// endCheck prints every problem but the last to stderr and returns the last
+// as the error that ends check with status 1; with none it prints OK.
+func endCheck(problems []string, stderr, stdout io.Writer) error {
 	if len(problems) > 0 {
 		for _, p := range problems[:len(problems)-1] {
 			fmt.Fprintf(stderr, "livesign: check: %s\n", p)
 		}
 		return &exitError{1, "check: " + problems[len(problems)-1]}
-	}
-	if cover < warn {
-		todo := "run livesign plan and have the KSK side sign the KSR now, then install the new SKR"
-		if !tl.Bundle().SKR {
-			todo = "have the KSK side sign the DNSKEY RRset again (livesign bundle) now, then install it"
-		}
-		return &exitError{2, fmt.Sprintf("check: warning: the bundle covers only %s (until %s), less than -warn-coverage %s: %s", formatSpan(cover), stamp(end), formatDuration(warn), todo)}
 	}
 	fmt.Fprintln(stdout, "OK")
 	return nil
@@ -217,10 +321,11 @@ func slotValidity(s *keystore.Slot) string {
 	return fmt.Sprintf("from %s to %s", stamp(inc), stamp(exp))
 }
 
-// readCheckZSKs reads the ZSKs of zone in dir; a ZSK without its private
-// key is reported as a problem (the server could not sign with it).
-func readCheckZSKs(dir, zone string) ([]*keystore.Key, []string, error) {
-	zsks, err := keystore.ReadKeys(dir, keystore.Selection{Zone: zone, Role: keystore.ZSKRole, Private: keystore.PrivateWhereReadable})
+// readCheckKeys reads the keys of role (ZSKs of -keys, KSKs of -ksk) of
+// zone in dir; a key without its private key is reported as a problem (the
+// server could not sign with it).
+func readCheckKeys(dir, zone string, role keystore.Role) ([]*keystore.Key, []string, error) {
+	keys, err := keystore.ReadKeys(dir, keystore.Selection{Zone: zone, Role: role, Private: keystore.PrivateWhereReadable})
 	var problems []string
 	if errs, ok := keystore.IsPrivateKeyErrors(err); ok {
 		for _, e := range errs {
@@ -229,10 +334,13 @@ func readCheckZSKs(dir, zone string) ([]*keystore.Key, []string, error) {
 	} else if err != nil {
 		return nil, nil, err
 	}
-	if len(zsks) == 0 {
+	switch {
+	case len(keys) == 0 && role == keystore.KSKRole:
+		problems = append(problems, fmt.Sprintf("no KSK (flags 257) of %s in %s: the online KSK has nothing to sign the DNSKEY set with; create one with livesign keygen -zone %s -ksk -dir %s", zone, dir, zone, dir))
+	case len(keys) == 0:
 		problems = append(problems, fmt.Sprintf("no ZSK of %s in %s: the server has nothing to sign with; run livesign plan -keys %s", zone, dir, dir))
 	}
-	return zsks, problems, nil
+	return keys, problems, nil
 }
 
 // bundleKind names the kind of bundle.
@@ -332,8 +440,9 @@ func firstClause(s string) string {
 	return s
 }
 
-// printTimeline prints the ZSKs' timers as an aligned table, by activation.
-func printTimeline(w io.Writer, zsks []*keystore.Key, at time.Time) {
+// printTimeline prints the timers of keys of role ("KSK", "ZSK") as an
+// aligned table, by activation.
+func printTimeline(w io.Writer, role string, zsks []*keystore.Key, at time.Time) {
 	keys := append([]*keystore.Key{}, zsks...)
 	act := func(k *keystore.Key) time.Time {
 		if !k.Timers.Activate.IsZero() {
@@ -343,7 +452,7 @@ func printTimeline(w io.Writer, zsks []*keystore.Key, at time.Time) {
 	}
 	sort.SliceStable(keys, func(i, j int) bool { return act(keys[i]).Before(act(keys[j])) })
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ZSK\tCREATED\tPUBLISHED\tACTIVE\tINACTIVE\tDELETED\tNOW")
+	fmt.Fprintln(tw, role+"\tCREATED\tPUBLISHED\tACTIVE\tINACTIVE\tDELETED\tNOW")
 	for _, k := range keys {
 		t := k.Timers
 		state := "not published"

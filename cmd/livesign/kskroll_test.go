@@ -59,6 +59,13 @@ func TestCheckKSKRoll(t *testing.T) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}
 	}
+	// The picture marks the DS deadline and draws a lane per KSK.
+	doc := parseSVG(t, drawSVG(t, 0, "check", "-keys", zsk, "-bundle", skr, "-trust-anchor", anchor, "-warn-coverage", "1d"))
+	for _, want := range []string{"parent DS for KSK " + newTag + " due 2026-12-21 00:00", "KSK " + oldTag, "KSK " + newTag} {
+		if !doc.hasText(want) {
+			t.Errorf("picture lacks the text %q: %q", want, doc.texts)
+		}
+	}
 	both := mustRun(t, "ds", oldKSK.Base+".key") + mustRun(t, "ds", newKSK.Base+".key")
 	if err := os.WriteFile(anchor, []byte(both), 0o644); err != nil {
 		t.Fatal(err)
