@@ -46,80 +46,93 @@ func TestAlgrollToolFixtures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := td("algroll", tc.dir)
-			zskDir := copyDir(t, filepath.Join(dir, "zsk"))
-			skr, anchorFile := filepath.Join(dir, tc.skr), filepath.Join(dir, "ksk.ds")
-			zsks, err := keystore.ReadKeys(zskDir, keystore.Selection{Zone: tc.zone, Private: keystore.PrivateRequired})
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := keystore.ReadBundle(skr, tc.zone)
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, err := keystore.ReadAnchor(anchorFile, tc.zone)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tl, err := timeline.New(timeline.Inputs{Zone: tc.zone, ZSKs: zsks, Bundle: b, Anchor: a})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := tl.Check(b.Slots[0].Start); err != nil {
-				t.Fatal(err)
-			}
-			var instants []time.Time
-			for i, s := range b.Slots {
-				instants = append(instants, s.Start, s.Start.Add(time.Hour))
-				if i+1 < len(b.Slots) {
-					instants = append(instants, s.Start.Add(b.Slots[i+1].Start.Sub(s.Start)/2))
-				}
-			}
-			instants = append(instants, tc.presign, tc.postsign)
-			var sawBoth bool
-			for _, when := range instants {
-				ks, err := tl.At(when)
-				if err != nil {
-					t.Fatalf("At(%s): %v", when, err)
-				}
-				var keys []*dns.DNSKEY
-				for _, r := range ks.DNSKEY {
-					keys = append(keys, r.(*dns.DNSKEY))
-				}
-				served := algs(keys)
-				signing := map[uint8]bool{}
-				for _, z := range ks.ZSKs {
-					signing[z.DNSKEY.Algorithm] = true
-					checkZSKSignature(t, when, tc.zone, z)
-				}
-				for _, alg := range served {
-					if !signing[alg] {
-						t.Errorf("At(%s): algorithm %d is in the DNSKEY set but no ZSK of it signs (ZSKs %v)", when, alg, tags(ks.ZSKs))
-					}
-				}
-				sawBoth = sawBoth || len(served) == 2
-				checkServedSigs(t, when, ks)
-				switch {
-				case when.Equal(tc.presign):
-					if !slices.Equal(served, []uint8{dns.ECDSAP256SHA256}) || !signing[dns.ED25519] {
-						t.Errorf("At(%s) (pre-sign): served algorithms %v, signing %v: want only 13 served and 15 signing too", when, served, signing)
-					}
-				case when.Equal(tc.postsign):
-					if !slices.Equal(served, []uint8{dns.ED25519}) || !signing[dns.ECDSAP256SHA256] {
-						t.Errorf("At(%s) (post-sign): served algorithms %v, signing %v: want only 15 served and 13 signing too", when, served, signing)
-					}
-				}
-			}
-			if first, last := algs(b.Slots[0].DNSKEY), algs(b.Slots[len(b.Slots)-1].DNSKEY); !sawBoth ||
-				!slices.Equal(first, []uint8{dns.ECDSAP256SHA256}) || !slices.Equal(last, []uint8{dns.ED25519}) {
-				t.Errorf("not an algorithm roll: first slot %v, last %v, both served at once: %v", first, last, sawBoth)
-			}
-			for _, c := range tc.checks {
-				code, stdout, stderr := livesign(t, "check", "-keys", zskDir, "-bundle", skr, "-trust-anchor", anchorFile, "-at", c, "-warn-coverage", "1d")
-				if code != 0 || !strings.Contains(stdout, "\nOK\n") {
-					t.Errorf("check -at %s: exit %d\n%s%s", c, code, stdout, stderr)
-				}
-			}
+			algrollServe(t, tc.zone, copyDir(t, filepath.Join(dir, "zsk")), filepath.Join(dir, tc.skr), filepath.Join(dir, "ksk.ds"), tc.presign, tc.postsign, tc.checks)
 		})
+	}
+}
+
+// algrollServe loads an SKR of an algorithm roll 13 -> 15 with its ZSK
+// directory and anchor as the plugin does and checks it (see
+// TestAlgrollToolFixtures): presign is an instant at which only 13 is
+// served and 15 signs too, postsign one at which only 15 is served and 13
+// signs too; livesign check passes at each of checks.
+func algrollServe(t *testing.T, zone, zskDir, skr, anchorFile string, presign, postsign time.Time, checks []string) {
+	t.Helper()
+	tc := struct {
+		zone              string
+		presign, postsign time.Time
+		checks            []string
+	}{zone, presign, postsign, checks}
+	zsks, err := keystore.ReadKeys(zskDir, keystore.Selection{Zone: tc.zone, Private: keystore.PrivateRequired})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := keystore.ReadBundle(skr, tc.zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := keystore.ReadAnchor(anchorFile, tc.zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := timeline.New(timeline.Inputs{Zone: tc.zone, ZSKs: zsks, Bundle: b, Anchor: a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tl.Check(b.Slots[0].Start); err != nil {
+		t.Fatal(err)
+	}
+	var instants []time.Time
+	for i, s := range b.Slots {
+		instants = append(instants, s.Start, s.Start.Add(time.Hour))
+		if i+1 < len(b.Slots) {
+			instants = append(instants, s.Start.Add(b.Slots[i+1].Start.Sub(s.Start)/2))
+		}
+	}
+	instants = append(instants, tc.presign, tc.postsign)
+	var sawBoth bool
+	for _, when := range instants {
+		ks, err := tl.At(when)
+		if err != nil {
+			t.Fatalf("At(%s): %v", when, err)
+		}
+		var keys []*dns.DNSKEY
+		for _, r := range ks.DNSKEY {
+			keys = append(keys, r.(*dns.DNSKEY))
+		}
+		served := algs(keys)
+		signing := map[uint8]bool{}
+		for _, z := range ks.ZSKs {
+			signing[z.DNSKEY.Algorithm] = true
+			checkZSKSignature(t, when, tc.zone, z)
+		}
+		for _, alg := range served {
+			if !signing[alg] {
+				t.Errorf("At(%s): algorithm %d is in the DNSKEY set but no ZSK of it signs (ZSKs %v)", when, alg, tags(ks.ZSKs))
+			}
+		}
+		sawBoth = sawBoth || len(served) == 2
+		checkServedSigs(t, when, ks)
+		switch {
+		case when.Equal(tc.presign):
+			if !slices.Equal(served, []uint8{dns.ECDSAP256SHA256}) || !signing[dns.ED25519] {
+				t.Errorf("At(%s) (pre-sign): served algorithms %v, signing %v: want only 13 served and 15 signing too", when, served, signing)
+			}
+		case when.Equal(tc.postsign):
+			if !slices.Equal(served, []uint8{dns.ED25519}) || !signing[dns.ECDSAP256SHA256] {
+				t.Errorf("At(%s) (post-sign): served algorithms %v, signing %v: want only 15 served and 13 signing too", when, served, signing)
+			}
+		}
+	}
+	if first, last := algs(b.Slots[0].DNSKEY), algs(b.Slots[len(b.Slots)-1].DNSKEY); !sawBoth ||
+		!slices.Equal(first, []uint8{dns.ECDSAP256SHA256}) || !slices.Equal(last, []uint8{dns.ED25519}) {
+		t.Errorf("not an algorithm roll: first slot %v, last %v, both served at once: %v", first, last, sawBoth)
+	}
+	for _, c := range tc.checks {
+		code, stdout, stderr := livesign(t, "check", "-keys", zskDir, "-bundle", skr, "-trust-anchor", anchorFile, "-at", c, "-warn-coverage", "1d")
+		if code != 0 || !strings.Contains(stdout, "\nOK\n") {
+			t.Errorf("check -at %s: exit %d\n%s%s", c, code, stdout, stderr)
+		}
 	}
 }
 
