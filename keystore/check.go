@@ -16,9 +16,12 @@ import (
 // DNSKEY RRSIGs' original TTL, in canonical order.
 //
 // It refuses a slot when no RRSIG over DNSKEY is there, when two served keys
-// share a key tag, when an RRSIG was made by a key that is not in the set,
-// is not valid at t or does not verify over exactly the served set, or when
-// no KSK signed the set. RRSIGs over CDS and CDNSKEY must verify too. A slot
+// share a key tag, when an RRSIG is not valid at t or does not verify over
+// exactly the served set, when no KSK signed the set, or when every RRSIG
+// over an RRset was made by a key that is not in the set. An RRSIG by a key
+// the set lacks, next to ones by keys it holds, is ignored (see Orphan):
+// BIND 9.20 dnssec-ksr sign makes one at a KSK's Inactive instant, when the
+// KSK's DNSKEY already left the set; the server never serves it. RRSIGs over CDS and CDNSKEY must verify too. A slot
 // whose every RRSIG checks out but which no KSK the anchor names signs (a
 // KSK roll whose new DS the anchor does not list yet) gets the set and an
 // *UnanchoredError. Errors say what to do; they name no file, the caller
@@ -40,7 +43,7 @@ func CheckSlot(s *Slot, zone string, zsks []*dns.DNSKEY, a *Anchor, t time.Time)
 	}
 	var ksks, unanchored []*dns.DNSKEY
 	anchored := false
-	for _, sig := range sigs {
+	for _, sig := range signedBy(sigs, set) {
 		k, err := checkSig(sig, set, t)
 		if err != nil {
 			return nil, err
@@ -91,6 +94,32 @@ func (e *UnanchoredError) Error() string {
 	}
 	return fmt.Sprintf("the DNSKEY set is signed only by %s, which the trust anchor in %s (%s) does not name: sign it with the KSK the anchor names, or, for a new KSK (a KSK roll), have the parent publish its DS (%s) and add that to the trust-anchor file",
 		describeKeys(e.KSKs), e.Anchor.File, e.Anchor.describe(), strings.Join(ds, "; "))
+}
+
+// Orphan reports whether sig was made by no key of set (by key tag and
+// algorithm): a validator cannot use it, and the server does not serve it.
+func Orphan(sig *dns.RRSIG, set []*dns.DNSKEY) bool {
+	for _, k := range set {
+		if k.KeyTag() == sig.KeyTag && k.Algorithm == sig.Algorithm {
+			return false
+		}
+	}
+	return true
+}
+
+// signedBy returns the RRSIGs of sigs made by a key of set, or all of sigs
+// when none is: those then fail checkSig with an error that says so.
+func signedBy(sigs []*dns.RRSIG, set []*dns.DNSKEY) []*dns.RRSIG {
+	var out []*dns.RRSIG
+	for _, s := range sigs {
+		if !Orphan(s, set) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return sigs
+	}
+	return out
 }
 
 // sigsOver returns the RRSIGs covering type typ.
@@ -238,7 +267,7 @@ func checkSigned[T dns.RR](rrs []T, typ uint16, zone string, all []*dns.RRSIG, s
 		*c.Header() = dns.RR_Header{Name: zone, Rrtype: typ, Class: dns.ClassINET, Ttl: sigs[0].OrigTtl}
 		rrset[i] = c
 	}
-	for _, sig := range sigs {
+	for _, sig := range signedBy(sigs, set) {
 		k, err := checkSig(sig, set, t)
 		if err != nil {
 			return err

@@ -232,3 +232,38 @@ func TestCheckSlotKSKRoll(t *testing.T) {
 		t.Errorf("tampered slot: %v", err)
 	}
 }
+
+// TestCheckSlotOrphanRRSIG: an RRSIG over DNSKEY (or CDS) by a key the set
+// lacks, next to a good one by the set's KSK, is ignored and not served:
+// BIND 9.20 dnssec-ksr sign makes one at a KSK's Inactive instant, after the
+// KSK's DNSKEY left the set at its Delete instant. Alone it is refused.
+func TestCheckSlotOrphanRRSIG(t *testing.T) {
+	gone, err := GenerateKey("example.net.", dns.ECDSAP256SHA256, true, fixtureTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ldnsBundle(t)
+	extra, err := SignDNSKEYs("example.net.", []*Key{gone}, s.DNSKEY, 3600, fixtureTime.Add(-time.Hour), fixtureTime.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphan := extra.RRSIGs[0]
+	s.RRSIGs = append(s.RRSIGs, orphan)
+	set, err := CheckSlot(s, "example.net.", nil, ldnsAnchor(t), fixtureTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set) != 2 || !Orphan(orphan, set) || Orphan(s.RRSIGs[0], set) {
+		t.Fatalf("set %v", set)
+	}
+	served := s.ServedSigs()
+	if len(served) != 1 || served[0] != s.RRSIGs[0] {
+		t.Errorf("served RRSIGs %v, want only the KSK's", served)
+	}
+	if _, exp, ok := s.Validity(); !ok || exp.Equal(fixtureTime.Add(time.Hour)) {
+		t.Errorf("validity ends %s: the orphan's expiration counts", exp)
+	}
+	s.RRSIGs = []*dns.RRSIG{orphan}
+	_, err = CheckSlot(s, "example.net.", nil, ldnsAnchor(t), fixtureTime)
+	wantErr(t, err, fmt.Sprintf("RRSIG over DNSKEY by key %d (algorithm 13) was made by a key that is not in the DNSKEY set", gone.Tag()))
+}

@@ -73,11 +73,27 @@ func (b *Bundle) FirstGap(from time.Time) Gap {
 	return g
 }
 
-// Validity returns when all the slot's RRSIGs (over DNSKEY, CDS, CDNSKEY)
-// are valid: from the latest inception to the earliest expiration
+// ServedSigs returns the slot's RRSIGs without the orphans (see Orphan)
+// among those over each type, when a key of the slot made another RRSIG
+// over that type: the RRSIGs a server serves with the slot's records.
+func (s *Slot) ServedSigs() []*dns.RRSIG {
+	var out []*dns.RRSIG
+	for _, typ := range []uint16{dns.TypeDNSKEY, dns.TypeCDS, dns.TypeCDNSKEY} {
+		out = append(out, signedBy(sigsOver(s.RRSIGs, typ), s.DNSKEY)...)
+	}
+	for _, sig := range s.RRSIGs {
+		if sig.TypeCovered != dns.TypeDNSKEY && sig.TypeCovered != dns.TypeCDS && sig.TypeCovered != dns.TypeCDNSKEY {
+			out = append(out, sig)
+		}
+	}
+	return out
+}
+
+// Validity returns when all the slot's served RRSIGs (over DNSKEY, CDS,
+// CDNSKEY; see ServedSigs) are valid: from the latest inception to the earliest expiration
 // (exclusive); ok is false without an RRSIG over DNSKEY.
 func (s *Slot) Validity() (inc, exp time.Time, ok bool) {
-	for _, sig := range s.RRSIGs {
+	for _, sig := range s.ServedSigs() {
 		i, e := SigTime(sig.Inception, s.Start), SigTime(sig.Expiration, s.Start)
 		if sig.TypeCovered == dns.TypeDNSKEY {
 			ok = true

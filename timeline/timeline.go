@@ -198,7 +198,7 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 	for _, k := range keys {
 		ks.DNSKEY = append(ks.DNSKEY, k)
 	}
-	for _, s := range slot.RRSIGs {
+	for _, s := range slot.ServedSigs() { // an RRSIG by a key the set lacks is not served
 		switch s.TypeCovered {
 		case dns.TypeDNSKEY:
 			ks.DNSKEYSigs = append(ks.DNSKEYSigs, s)

@@ -383,7 +383,11 @@ func printSlots(w io.Writer, tl *timeline.Timeline, at time.Time) []string {
 		var signed []string // every KSK that signs the slot
 		for _, sig := range s.RRSIGs {
 			if sig.TypeCovered == dns.TypeDNSKEY {
-				signed = append(signed, fmt.Sprintf("%s..%s by %d", keystore.SigTime(sig.Inception, s.Start).Format("2006-01-02T15:04"), keystore.SigTime(sig.Expiration, s.Start).Format("2006-01-02T15:04"), sig.KeyTag))
+				by := fmt.Sprintf("%s..%s by %d", keystore.SigTime(sig.Inception, s.Start).Format("2006-01-02T15:04"), keystore.SigTime(sig.Expiration, s.Start).Format("2006-01-02T15:04"), sig.KeyTag)
+				if keystore.Orphan(sig, s.DNSKEY) {
+					by += " (not in the set: not served)"
+				}
+				signed = append(signed, by)
 			}
 		}
 		validity := strings.Join(signed, ", ")
