@@ -3,6 +3,7 @@ package livesign
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metadata"
@@ -64,9 +65,18 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 		return dns.RcodeSuccess, nil
 	}
 
+	var rcode int
+	var err error
+	l.workers.run(func() { rcode, err = l.serveSigned(ctx, w, state, z, ks, now, co, rkey) })
+	return rcode, err
+}
+
+// serveSigned asks the next plugin, signs its reply and writes it, keeping
+// it in the response cache under rkey (if not empty).
+func (l *Livesign) serveSigned(ctx context.Context, w dns.ResponseWriter, state request.Request, z *Zone, ks *timeline.KeySet, now time.Time, co bool, rkey string) (int, error) {
 	bctx := ownMetadata(ctx)
 	nw := nonwriter.New(w)
-	rcode, err := plugin.NextOrFailure(l.Name(), l.Next, bctx, nw, r)
+	rcode, err := plugin.NextOrFailure(l.Name(), l.Next, bctx, nw, state.Req)
 	if nw.Msg == nil {
 		return rcode, err
 	}

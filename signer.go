@@ -37,7 +37,6 @@ type Signer struct {
 	denials *cache.Cache[*sigEntry] // NSECs: one per query name, so a flood cannot evict the rest
 	flight  singleflight.Group
 	slots   chan struct{}
-	pool    *signPool
 	ids     sync.Map // timeline.KeyRef -> *keyIdentity
 }
 
@@ -63,7 +62,6 @@ func NewSigner(validity, refresh time.Duration, size, concurrent int) *Signer {
 		cache:    cache.New[*sigEntry](size),
 		denials:  cache.New[*sigEntry](max(size/10, 1024)),
 		slots:    make(chan struct{}, concurrent),
-		pool:     newSignPool(10 * time.Second),
 	}
 }
 
@@ -148,7 +146,7 @@ func (s *Signer) Sign(ctx context.Context, rrset []dns.RR, wildcard, zone string
 			Inception:  uint32(incep.Unix()),
 			Expiration: uint32(expir.Unix()),
 		}
-		if err := s.pool.sign(sig, zsk.Signer, signed); err != nil {
+		if err := sign(sig, zsk.Signer, signed); err != nil {
 			return nil, err
 		}
 		signaturesTotal.WithLabelValues(server, zone).Inc()

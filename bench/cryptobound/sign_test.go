@@ -18,7 +18,7 @@ import (
 //   - hedged: crypto/ecdsa's default (a random nonce mixed with an
 //     HMAC-SHA-512 DRBG), what CoreDNS's dnssec plugin signs with;
 //   - rfc6979: deterministic nonces (crypto/ecdsa given no random source),
-//     what livesign signs with (signpool.go).
+//     what livesign signs with (workers.go).
 func BenchmarkRRSIGSignECDSAP256(b *testing.B) {
 	key := &dns.DNSKEY{Hdr: dns.RR_Header{Name: "example.net.", Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 3600},
 		Flags: 256, Protocol: 3, Algorithm: dns.ECDSAP256SHA256}
@@ -56,7 +56,7 @@ func BenchmarkRRSIGSignECDSAP256(b *testing.B) {
 	}
 }
 
-// rfc6979 is livesign's deterministic ECDSA signer (signpool.go).
+// rfc6979 is livesign's deterministic ECDSA signer (workers.go).
 type rfc6979 struct{ *ecdsa.PrivateKey }
 
 func (k rfc6979) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
