@@ -105,9 +105,13 @@ if [[ " $SERVERS " == *" knot "* ]]; then
   [[ -n ${BROKEN[knot]:-} ]] || need keymgr knot || BROKEN[knot]="keymgr not installed"
 fi
 if [[ " $SERVERS " == *" pdns "* ]]; then
-  # The bind backend ships in pdns-server; its DNSSEC key database is SQLite (create-bind-db).
+  # The bind backend is Debian's pdns-backend-bind (libbindbackend.so); its DNSSEC key database is
+  # SQLite (create-bind-db).
   need pdns_server pdns-server || BROKEN[pdns]="pdns_server not installed (apt-get install pdns-server failed)"
   [[ -n ${BROKEN[pdns]:-} ]] || need pdnsutil pdns-server || BROKEN[pdns]="pdnsutil not installed"
+  if [[ -z ${BROKEN[pdns]:-} ]] && ! dpkg -s pdns-backend-bind >/dev/null 2>&1; then
+    apt_install pdns-backend-bind || BROKEN[pdns]="pdns-backend-bind not installed (apt-get install pdns-backend-bind failed)"
+  fi
 fi
 
 ncpu=$(nproc)
@@ -560,10 +564,20 @@ report() {
         if (qps[r, s, w] != "-" && qps[r, s, w] != "" && b > 0) add(s SUBSEP w SUBSEP "ratio", qps[r, s, w] / b)
         if (p99[r, s, w] != "-" && p99[r, s, w] != "" && bp > 0) add(s SUBSEP w SUBSEP "pratio", p99[r, s, w] / bp)
       }
+      # The plugin bound: what a server that adds exactly one signature to unsigned CoreDNS
+      # would reach, 1 / (unsigned file CPU per flood query + one signature).
+      fcpq = median(vals["file" SUBSEP "flood" SUBSEP "cpq"])
+      pbound = (fcpq != "" && bound != "-" && bound > 0) ? 1e6 / (fcpq + 1e6 / bound) : 0
+      for (i = 1; i <= ns; i++) if (S[i] != "file" && S[i] != "livesign") {
+        q = median(vals[S[i] SUBSEP "flood" SUBSEP "qps"])
+        if (q != "" && q + 0 > best + 0) { best = q; bestName = S[i] }
+      }
       for (j = 1; j <= nw; j++) for (i = 1; i <= ns; i++) {
         s = S[i]; w = Wl[j]; k = s SUBSEP w SUBSEP
         q = median(vals[k "qps"])
         note = notes[s, w]
+        if (w == "flood" && s != "file" && pbound > 0 && q != "")
+          note = sprintf("%.2f× plugin bound%s", q / pbound, note == "" ? "" : "; " note)
         if (w == "flood" && s != "file" && bound != "-" && q != "")
           note = sprintf("%.0f%% of crypto bound%s", 100 * q / bound, note == "" ? "" : "; " note)
         printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w, s,
@@ -577,6 +591,14 @@ report() {
           vals[k "cpq"] == "" ? "-" : sprintf("%.1f", median(vals[k "cpq"])),
           vals[k "rss"] == "" ? "-" : sprintf("%.1f", median(vals[k "rss"])),
           note
+      }
+      if (pbound > 0) {
+        printf "\nPlugin bound (flood): 1 / (%.1f µs unsigned `file` CPU per flood query + %.1f µs per", fcpq, 1e6 / bound
+        printf " signature) = **%.0f QPS**, 0.8× = %.0f.", pbound, 0.8 * pbound
+        if (best > 0) printf " Best other signer: %s, %.0f QPS (2× = %.0f).", bestName, best, 2 * best
+        lq = median(vals["livesign" SUBSEP "flood" SUBSEP "qps"])
+        if (best > 0 && lq != "") printf " livesign: %.0f QPS, %.2f× the best other, %.2f× the plugin bound.", lq, lq / best, lq / pbound
+        printf "\n"
       }
     }' "$RAW"
   echo
