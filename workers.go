@@ -92,5 +92,8 @@ func sign(sig *dns.RRSIG, k crypto.Signer, rrset []dns.RR) (err error) {
 			err = fmt.Errorf("signing %s %s panicked: %v", rrset[0].Header().Name, dns.TypeToString[rrset[0].Header().Rrtype], r)
 		}
 	}()
+	if nsec, ok := rrset[0].(*dns.NSEC); ok && len(rrset) == 1 {
+		return signNSEC(sig, k, nsec)
+	}
 	return sig.Sign(keystore.Deterministic(k), rrset)
 }
