@@ -62,3 +62,33 @@ type rfc6979 struct{ *ecdsa.PrivateKey }
 func (k rfc6979) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	return k.PrivateKey.Sign(nil, digest, opts)
 }
+
+// BenchmarkRRSIGSignED25519 is BenchmarkRRSIGSignECDSAP256 with an Ed25519
+// key (deterministic by construction, RFC 8032), for choosing an algorithm
+// for flood resistance.
+func BenchmarkRRSIGSignED25519(b *testing.B) {
+	key := &dns.DNSKEY{Hdr: dns.RR_Header{Name: "example.net.", Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 3600},
+		Flags: 256, Protocol: 3, Algorithm: dns.ED25519}
+	priv, err := key.Generate(256)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tag := key.KeyTag()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		owner := "fl-" + strconv.Itoa(i) + ".example.net."
+		nsec := &dns.NSEC{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeNSEC, Class: dns.ClassINET, Ttl: 300},
+			NextDomain: "\\000." + owner, TypeBitMap: []uint16{dns.TypeRRSIG, dns.TypeNSEC, 128}}
+		sig := &dns.RRSIG{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: 300},
+			OrigTtl: 300, Algorithm: dns.ED25519, KeyTag: tag, SignerName: "example.net.",
+			Inception: 1795000000, Expiration: 1796000000}
+		if err := sig.Sign(priv.(crypto.Signer), []dns.RR{nsec}); err != nil {
+			b.Fatal(err)
+		}
+		if i == 0 {
+			if err := sig.Verify(key, []dns.RR{nsec}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
