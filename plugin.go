@@ -19,7 +19,6 @@ type Livesign struct {
 	Next plugin.Handler
 
 	zones   []*Zone
-	names   []string // zone names, for plugin.Zones matching
 	prober  *typeProber
 	workers *workers // run the answers that miss the response cache
 	now     func() time.Time
@@ -43,7 +42,6 @@ func New(cfgs []config.Config, now func() time.Time) (*Livesign, error) {
 			return nil, err
 		}
 		l.zones = append(l.zones, z)
-		l.names = append(l.names, z.Name)
 		if l.reloadEvery == 0 || cfg.Reload < l.reloadEvery {
 			l.reloadEvery = cfg.Reload
 		}
@@ -54,16 +52,15 @@ func New(cfgs []config.Config, now func() time.Time) (*Livesign, error) {
 // Name implements plugin.Handler.
 func (l *Livesign) Name() string { return "livesign" }
 
-// zone returns the zone that qname falls in, the longest match.
+// zone returns the zone that qname falls in, the longest match, as
+// plugin.Zones.Matches finds it but without allocating (it runs for every
+// query).
 func (l *Livesign) zone(qname string) *Zone {
-	match := plugin.Zones(l.names).Matches(qname)
-	if match == "" {
-		return nil
-	}
+	var best *Zone
 	for _, z := range l.zones {
-		if z.Name == match {
-			return z
+		if inZone(qname, z.Name) && (best == nil || len(z.Name) > len(best.Name)) {
+			best = z
 		}
 	}
-	return nil
+	return best
 }

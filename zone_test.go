@@ -1,6 +1,7 @@
 package livesign
 
 import (
+	"github.com/coredns/coredns/plugin"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,32 @@ func TestAlgorithmWithoutAutoPlan(t *testing.T) {
 		_, err := New([]config.Config{cfg}, func() time.Time { return testNow })
 		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 			t.Errorf("algorithm %d: %v, want %q", tc.alg, err, tc.wantErr)
+		}
+	}
+}
+
+// TestZoneMatchesCoreDNS: the handler picks the zone of a query name as
+// CoreDNS's plugin.Zones.Matches does, for nested zones and hostile names.
+func TestZoneMatchesCoreDNS(t *testing.T) {
+	zones := []*Zone{{Name: "example.net."}, {Name: "sub.example.net."}, {Name: "net."}, {Name: "x\\.y.org."}}
+	l := &Livesign{zones: zones}
+	var names []string
+	for _, z := range zones {
+		names = append(names, z.Name)
+	}
+	for _, q := range []string{
+		"example.net.", "EXAMPLE.NET.", "www.example.net.", "a.sub.example.net.", "sub.example.net.", "Sub.Example.Net.",
+		"xsub.example.net.", "a\\.sub.example.net.", "a\\\\.sub.example.net.", "a\\\\\\.sub.example.net.", "example.com.", "net.",
+		"other.net.", ".", "x\\.y.org.", "a.x\\.y.org.", "y.org.", "\\000.example.net.", "*.example.net.", "\\.example.net.",
+		"exampleXnet.", "a.b.c.d.e.f.example.net.",
+	} {
+		want := plugin.Zones(names).Matches(q)
+		got := ""
+		if z := l.zone(q); z != nil {
+			got = z.Name
+		}
+		if got != want {
+			t.Errorf("zone(%q) = %q, plugin.Zones.Matches says %q", q, got, want)
 		}
 	}
 }
