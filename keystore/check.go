@@ -21,7 +21,8 @@ import (
 // over an RRset was made by a key that is not in the set. An RRSIG by a key
 // the set lacks, next to ones by keys it holds, is ignored (see Orphan):
 // BIND 9.20 dnssec-ksr sign makes one at a KSK's Inactive instant, when the
-// KSK's DNSKEY already left the set; the server never serves it. RRSIGs over CDS and CDNSKEY must verify too. A slot
+// KSK's DNSKEY already left the set; the server never serves it. RRSIGs
+// over CDS and CDNSKEY must verify too. A slot
 // whose every RRSIG checks out but which no KSK the anchor names signs (a
 // KSK roll whose new DS the anchor does not list yet) gets the set and an
 // *UnanchoredError. Errors say what to do; they name no file, the caller

@@ -3,6 +3,7 @@ package keystore
 import (
 	"bytes"
 	"crypto"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -71,6 +72,9 @@ func (k *Key) parsePrivate(data []byte, priv string) error {
 	signer, ok := pk.(crypto.Signer)
 	if !ok || signer == nil {
 		return fmt.Errorf("keystore: %s: unsupported private key type %T", priv, pk)
+	}
+	if e, ok := pk.(ed25519.PrivateKey); ok && len(e) != ed25519.PrivateKeySize {
+		return fmt.Errorf("keystore: %s: cannot read private key: no Ed25519 PrivateKey line of 32 octets", priv)
 	}
 	if err := checkKeyPair(k.DNSKEY, signer); err != nil {
 		return fmt.Errorf("keystore: %s does not hold the private half of the DNSKEY in %s.key (key tag %d): %w", priv, keyBase(priv), k.Tag(), err)
@@ -191,10 +195,15 @@ func checkKeyFileName(file string, k *dns.DNSKEY) error {
 
 // checkKeyPair signs a probe record with s and verifies it with k, so that a
 // .private file that does not belong to its .key is refused at load.
-func checkKeyPair(k *dns.DNSKEY, s crypto.Signer) error {
+func checkKeyPair(k *dns.DNSKEY, s crypto.Signer) (err error) {
 	if k.KeyTag() == 0 { // miekg/dns refuses to sign with key tag 0
 		return nil
 	}
+	defer func() { // a malformed key can make the crypto code panic
+		if r := recover(); r != nil {
+			err = fmt.Errorf("signing with it failed: %v", r)
+		}
+	}()
 	probe := []dns.RR{&dns.TXT{
 		Hdr: dns.RR_Header{Name: k.Hdr.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET},
 		Txt: []string{"livesign key pair check"},
