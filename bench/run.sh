@@ -29,6 +29,7 @@
 #   SERVER_CPU [0] CLIENT_CPU [1]   cores for the server and for dnsperf
 #   INSTALL [1]           install missing tools with apt-get
 #   OUT [bench/results.md]
+#   ED25519 [1]           also run the flood workload with Ed25519 keys (rows <server>-ed25519)
 #   KEEP [0]              keep the work directory (keys, configs, logs) instead of removing it
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -42,6 +43,7 @@ ROLL=${ROLL:-1}
 PROFILE=${PROFILE:-1}
 MICRO=${MICRO:-1}
 MIXED_QPS=${MIXED_QPS:-}
+ED25519=${ED25519:-1}
 MICRO_BENCHTIME=${MICRO_BENCHTIME:-1s}
 FLOOD_NAMES=${FLOOD_NAMES:-1000000}
 BASE_PORT=${BASE_PORT:-15350}
@@ -60,7 +62,14 @@ mkdir -p "$W/logs" "$W/runs"
 declare -A PIDS=()     # name -> pid of every server we started
 declare -A BROKEN=()   # server -> why it cannot run
 declare -A PORT=([file]=$((BASE_PORT)) [dnssec]=$((BASE_PORT + 1)) [livesign]=$((BASE_PORT + 2))
-  [knot]=$((BASE_PORT + 3)) [pdns]=$((BASE_PORT + 4)) [roll]=$((BASE_PORT + 5)) [prof]=$((BASE_PORT + 6)))
+  [knot]=$((BASE_PORT + 3)) [pdns]=$((BASE_PORT + 4)) [roll]=$((BASE_PORT + 5)) [prof]=$((BASE_PORT + 6))
+  [dnssec-ed25519]=$((BASE_PORT + 8)) [livesign-ed25519]=$((BASE_PORT + 9)) [knot-ed25519]=$((BASE_PORT + 10))
+  [pdns-ed25519]=$((BASE_PORT + 11)))
+# ED_SERVERS: the signing servers again with Ed25519 keys, run in the flood workload only.
+ED_SERVERS=
+if [[ $ED25519 == 1 ]]; then
+  for s in $SERVERS; do [[ $s == file ]] || ED_SERVERS="$ED_SERVERS $s-ed25519"; done
+fi
 PPROF_PORT=$((BASE_PORT + 7))
 HZ=$(getconf CLK_TCK)
 
@@ -138,6 +147,14 @@ $livesign ds ksk/K$ZONE.+*.key >anchor.ds
 kskpriv=$(ls ksk/K$ZONE.+*.private)
 zskpriv=$(ls keys/K$ZONE.+*.private)
 zskbase=$W/${zskpriv%.private}
+# The same again with Ed25519, for the -ed25519 rows.
+$livesign keygen -zone $ZONE -ksk -algorithm ED25519 -dir ksk-ed25519 >/dev/null
+$livesign keygen -zone $ZONE -zsk -algorithm ED25519 -dir keys-ed25519 >/dev/null
+$livesign bundle -ksk ksk-ed25519 -zsk keys-ed25519 -zone $ZONE -out $ZONE.ed25519.bundle -validity 30d >/dev/null
+$livesign ds ksk-ed25519/K$ZONE.+*.key >anchor-ed25519.ds
+kskpriv_ed=$(ls ksk-ed25519/K$ZONE.+*.private)
+zskpriv_ed=$(ls keys-ed25519/K$ZONE.+*.private)
+zskbase_ed=$W/${zskpriv_ed%.private}
 
 {
   cat <<ZONEFILE
@@ -198,16 +215,19 @@ corefile file "${PORT[file]}"
 corefile dnssec "${PORT[dnssec]}" "dnssec {" "    key file $zskbase" "}"
 corefile livesign "${PORT[livesign]}" "livesign {" "    keys $W/keys" "    bundle $W/$ZONE.bundle" \
   "    trust-anchor $W/anchor.ds" "}"
+corefile dnssec-ed25519 "${PORT[dnssec-ed25519]}" "dnssec {" "    key file $zskbase_ed" "}"
+corefile livesign-ed25519 "${PORT[livesign-ed25519]}" "livesign {" "    keys $W/keys-ed25519" \
+  "    bundle $W/$ZONE.ed25519.bundle" "    trust-anchor $W/anchor-ed25519.ds" "}"
 corefile prof "${PORT[prof]}" "pprof 127.0.0.1:$PPROF_PORT" "livesign {" "    keys $W/keys" \
   "    bundle $W/$ZONE.bundle" "    trust-anchor $W/anchor.ds" "}"
 
-setup_knot() {
-  local d=$W/knot
+setup_knot() { # name algorithm ksk.private zsk.private
+  local name=$1 alg=$2 ksk=$3 zsk=$4 d=$W/$1
   mkdir -p "$d/db"
   cat >"$d/knot.conf" <<KNOT
 server:
     rundir: "$d"
-    listen: 127.0.0.1@${PORT[knot]}
+    listen: 127.0.0.1@${PORT[$name]}
     udp-workers: 1
     tcp-workers: 1
     background-workers: 1
@@ -223,7 +243,7 @@ template:
     journal-content: none
 policy:
   - id: bench
-    algorithm: ecdsap256sha256
+    algorithm: $alg
     manual: on
 mod-onlinesign:
   - id: bench
@@ -233,13 +253,13 @@ zone:
     file: "$W/db.$ZONE"
     module: mod-onlinesign/bench
 KNOT
-  keymgr -c "$d/knot.conf" $ZONE import-bind "$W/$kskpriv" >>"$W/logs/knot-setup.log" 2>&1 &&
-    keymgr -c "$d/knot.conf" $ZONE import-bind "$W/$zskpriv" >>"$W/logs/knot-setup.log" 2>&1 ||
-    { BROKEN[knot]="keymgr import-bind failed: $(tail -1 "$W/logs/knot-setup.log")"; return 1; }
+  keymgr -c "$d/knot.conf" $ZONE import-bind "$W/$ksk" >>"$W/logs/$name-setup.log" 2>&1 &&
+    keymgr -c "$d/knot.conf" $ZONE import-bind "$W/$zsk" >>"$W/logs/$name-setup.log" 2>&1 ||
+    { BROKEN[$name]="keymgr import-bind failed: $(tail -1 "$W/logs/$name-setup.log")"; return 1; }
 }
 
-setup_pdns() {
-  local d=$W/pdns
+setup_pdns() { # name ksk.private zsk.private
+  local name=$1 ksk=$2 zsk=$3 d=$W/$1
   mkdir -p "$d"
   printf 'zone "%s" { type master; file "%s/db.%s"; };\n' $ZONE "$W" $ZONE >"$d/named.conf"
   cat >"$d/pdns.conf" <<PDNS
@@ -247,7 +267,7 @@ launch=bind
 bind-config=$d/named.conf
 bind-dnssec-db=$d/dnssec.db
 local-address=127.0.0.1
-local-port=${PORT[pdns]}
+local-port=${PORT[$name]}
 socket-dir=$d
 daemon=no
 guardian=no
@@ -262,15 +282,21 @@ PDNS
   local p="pdnsutil --config-dir=$d"
   {
     $p create-bind-db "$d/dnssec.db" &&
-      $p import-zone-key $ZONE "$W/$kskpriv" ksk &&
-      $p import-zone-key $ZONE "$W/$zskpriv" zsk &&
+      $p import-zone-key $ZONE "$W/$ksk" ksk &&
+      $p import-zone-key $ZONE "$W/$zsk" zsk &&
       $p set-nsec3 $ZONE '1 0 0 -' narrow
-  } >>"$W/logs/pdns-setup.log" 2>&1 ||
-    { BROKEN[pdns]="pdnsutil setup failed: $(tail -1 "$W/logs/pdns-setup.log")"; return 1; }
+  } >>"$W/logs/$name-setup.log" 2>&1 ||
+    { BROKEN[$name]="pdnsutil setup failed: $(tail -1 "$W/logs/$name-setup.log")"; return 1; }
 }
 
-[[ " $SERVERS " != *" knot "* || -n ${BROKEN[knot]:-} ]] || setup_knot
-[[ " $SERVERS " != *" pdns "* || -n ${BROKEN[pdns]:-} ]] || setup_pdns
+[[ -z ${BROKEN[knot]:-} ]] || BROKEN[knot-ed25519]=${BROKEN[knot]}
+[[ -z ${BROKEN[pdns]:-} ]] || BROKEN[pdns-ed25519]=${BROKEN[pdns]}
+[[ " $SERVERS " != *" knot "* || -n ${BROKEN[knot]:-} ]] || setup_knot knot ecdsap256sha256 "$kskpriv" "$zskpriv"
+[[ " $SERVERS " != *" pdns "* || -n ${BROKEN[pdns]:-} ]] || setup_pdns pdns "$kskpriv" "$zskpriv"
+[[ " $ED_SERVERS " != *" knot-ed25519 "* || -n ${BROKEN[knot-ed25519]:-} ]] ||
+  setup_knot knot-ed25519 ed25519 "$kskpriv_ed" "$zskpriv_ed"
+[[ " $ED_SERVERS " != *" pdns-ed25519 "* || -n ${BROKEN[pdns-ed25519]:-} ]] ||
+  setup_pdns pdns-ed25519 "$kskpriv_ed" "$zskpriv_ed"
 
 # --- roll: two ZSKs whose timers switch during the run ------------------------------------------
 setup_roll() {
@@ -312,8 +338,8 @@ start_server() { # name kind: starts the server pinned to SERVER_CPU, waits unti
   # subshell, and that PID would neither measure nor stop the server).
   case $kind in
   coredns) taskset -c "$SERVER_CPU" "$coredns" -conf "$W/Corefile.$name" -quiet >>"$logf" 2>&1 & ;;
-  knot) taskset -c "$SERVER_CPU" knotd -c "$W/knot/knot.conf" >>"$logf" 2>&1 & ;;
-  pdns) taskset -c "$SERVER_CPU" pdns_server --config-dir="$W/pdns" >>"$logf" 2>&1 & ;;
+  knot) taskset -c "$SERVER_CPU" knotd -c "$W/$name/knot.conf" >>"$logf" 2>&1 & ;;
+  pdns) taskset -c "$SERVER_CPU" pdns_server --config-dir="$W/$name" >>"$logf" 2>&1 & ;;
   esac
   PIDS[$name]=$!
   local i
@@ -342,7 +368,7 @@ stop_server() {
 }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; } # utime + stime
 peak_rss_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
-kind_of() { case $1 in knot) echo knot ;; pdns) echo pdns ;; *) echo coredns ;; esac; }
+kind_of() { case $1 in knot*) echo knot ;; pdns*) echo pdns ;; *) echo coredns ;; esac; }
 
 # run_dnsperf port queryfile out [extra dnsperf args]: bounded by -l and by timeout.
 run_dnsperf() {
@@ -464,10 +490,11 @@ run_roll() { # round
 
 # --- main loop: rounds x workloads x servers, interleaved --------------------------------------------
 [[ $ROLL != 1 ]] || setup_roll || { ROLL=0; log "roll setup failed"; }
-log "$ROUNDS rounds x {$WORKLOADS} x {$SERVERS}, ${DURATION}s each; server on CPU $SERVER_CPU, dnsperf on CPU $CLIENT_CPU"
+log "$ROUNDS rounds x {$WORKLOADS} x {$SERVERS} (flood also {$ED_SERVERS}), ${DURATION}s each; server on CPU $SERVER_CPU, dnsperf on CPU $CLIENT_CPU"
 for r in $(seq 1 "$ROUNDS"); do
   for wl in $WORKLOADS; do
     for s in $SERVERS; do run_test "$r" "$s" "$wl"; done
+    [[ $wl != flood ]] || for s in $ED_SERVERS; do run_test "$r" "$s" "$wl"; done
   done
   [[ $ROLL != 1 ]] || run_roll "$r"
 done
@@ -533,8 +560,8 @@ report() {
   echo "$(uname -r), $($GO version | awk '{ print $3 }'), $(dnsperf -h 2>&1 | awk '/^Version/ { print "dnsperf " $2 }'),"
   echo "knot $(knotd -V 2>/dev/null | awk '{ print $NF }'), pdns $(dpkg-query -W -f '${Version}' pdns-server 2>/dev/null)."
   echo "$ROUNDS rounds, ${DURATION} s per test, medians over rounds; each server pinned to CPU $SERVER_CPU (one worker),"
-  echo "dnsperf on CPU $CLIENT_CPU: \`dnsperf -c 4 -T 1 -q 100 -D -l $DURATION\`, ECDSAP256SHA256 keys,"
-  echo "the same KSK and ZSK for every signing server. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "dnsperf on CPU $CLIENT_CPU: \`dnsperf -c 4 -T 1 -q 100 -D -l $DURATION\`, ECDSAP256SHA256 keys"
+  echo "(Ed25519 in the -ed25519 rows, flood only), the same KSK and ZSK for every signing server. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   echo "× unsigned = the row's ratio to CoreDNS \`file\` (unsigned) in the same round and workload, median"
   echo "over rounds. p99 from dnsperf -v per-query latencies. warm p99 = p99 of the warm (not mx-)"
@@ -543,7 +570,7 @@ report() {
   echo
   echo "| workload | server | QPS | × unsigned | avg ms | p99 ms | p99 × unsigned | warm p99 ms | CPU s | µs CPU/query | peak RSS MiB | notes |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-  awk -F'\t' -v servers="$SERVERS" -v workloads="$WORKLOADS" -v dur="$DURATION" -v bound="$sigs_per_s" '
+  awk -F'\t' -v servers="$SERVERS $ED_SERVERS" -v workloads="$WORKLOADS" -v dur="$DURATION" -v bound="$sigs_per_s" '
     function median(list,   a, n, i, j, t) {
       n = split(list, a, " "); if (n == 0) return ""
       for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -568,17 +595,23 @@ report() {
       # would reach, 1 / (unsigned file CPU per flood query + one signature).
       fcpq = median(vals["file" SUBSEP "flood" SUBSEP "cpq"])
       pbound = (fcpq != "" && bound != "-" && bound > 0) ? 1e6 / (fcpq + 1e6 / bound) : 0
-      for (i = 1; i <= ns; i++) if (S[i] != "file" && S[i] != "livesign") {
+      for (i = 1; i <= ns; i++) if (S[i] != "file" && S[i] != "livesign" && S[i] !~ /-ed25519$/) {
         q = median(vals[S[i] SUBSEP "flood" SUBSEP "qps"])
         if (q != "" && q + 0 > best + 0) { best = q; bestName = S[i] }
       }
       for (j = 1; j <= nw; j++) for (i = 1; i <= ns; i++) {
         s = S[i]; w = Wl[j]; k = s SUBSEP w SUBSEP
+        ed = s ~ /-ed25519$/
+        if (ed && w != "flood") continue
         q = median(vals[k "qps"])
         note = notes[s, w]
-        if (w == "flood" && s != "file" && pbound > 0 && q != "")
+        if (ed && q != "") {
+          e = median(vals[substr(s, 1, length(s) - 8) SUBSEP w SUBSEP "qps"])
+          if (e != "") note = sprintf("%.2f× its P-256 row%s", q / e, note == "" ? "" : "; " note)
+        }
+        if (w == "flood" && s != "file" && !ed && pbound > 0 && q != "")
           note = sprintf("%.2f× plugin bound%s", q / pbound, note == "" ? "" : "; " note)
-        if (w == "flood" && s != "file" && bound != "-" && q != "")
+        if (w == "flood" && s != "file" && !ed && bound != "-" && q != "")
           note = sprintf("%.0f%% of crypto bound%s", 100 * q / bound, note == "" ? "" : "; " note)
         printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w, s,
           q == "" ? "-" : sprintf("%.0f", q),
