@@ -65,6 +65,10 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 		return dns.RcodeSuccess, nil
 	}
 
+	if z.signer.Saturated() {
+		// Under a flood of new names: shed before any work for it.
+		return l.shed(ctx, w, state, z, errShed)
+	}
 	var rcode int
 	var err error
 	l.workers.run(func() { rcode, err = l.serveSigned(ctx, w, state, z, ks, now, co, rkey) })
@@ -86,6 +90,9 @@ func (l *Livesign) serveSigned(ctx context.Context, w dns.ResponseWriter, state 
 	var lie *untrue
 	if errors.As(err, &lie) {
 		return l.refuseUntrue(ctx, w, state, z, lie)
+	}
+	if errors.Is(err, errShed) {
+		return l.shed(ctx, w, state, z, err)
 	}
 	if err != nil {
 		return l.servFail(ctx, w, state, z, err)

@@ -47,6 +47,15 @@ var (
 		Help:      "Counter of DO queries answered SERVFAIL because livesign could not sign.",
 	}, []string{"server", "zone"})
 
+	// shedQueries counts queries dropped because their answer needed a
+	// signature while every signer was busy and the queue full.
+	shedQueries = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "livesign",
+		Name:      "shed_total",
+		Help:      "Counter of DO queries dropped (UDP) or answered SERVFAIL (TCP) because their answer needed a new signature while every signer was busy and the queue of waiting signings full.",
+	}, []string{"server", "zone"})
+
 	// gateRefusals counts queries answered SERVFAIL because the signing gate
 	// refused an NSEC or RRset that is not true of the zone.
 	gateRefusals = promauto.NewCounterVec(prometheus.CounterOpts{

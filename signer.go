@@ -29,14 +29,17 @@ type Signer struct {
 	Validity time.Duration // signature-validity
 	Refresh  time.Duration // signature-refresh: windows are aligned to it
 
-	// Wait bounds how long a signing waits for a free slot; then the query
-	// gets SERVFAIL instead of piling up.
-	Wait time.Duration
+	// Wait bounds how long a signing waits for a free slot, and Queue how
+	// many signings wait at once; a signing beyond either is shed (errShed)
+	// instead of piling up.
+	Wait  time.Duration
+	Queue int
 
 	cache   *cache.Cache[*sigEntry] // RRsets of the zone
 	denials *cache.Cache[*sigEntry] // NSECs: one per query name, so a flood cannot evict the rest
 	flight  singleflight.Group
 	slots   chan struct{}
+	waiting atomic.Int64 // signings waiting for a slot
 	ids     sync.Map // timeline.KeyRef -> *keyIdentity
 }
 
@@ -59,6 +62,7 @@ func NewSigner(validity, refresh time.Duration, size, concurrent int) *Signer {
 		Validity: validity,
 		Refresh:  refresh,
 		Wait:     time.Second,
+		Queue:    queuePerSigner * concurrent,
 		cache:    cache.New[*sigEntry](size),
 		denials:  cache.New[*sigEntry](max(size/10, 1024)),
 		slots:    make(chan struct{}, concurrent),
@@ -185,14 +189,33 @@ func signingName(owner string) string {
 	return owner
 }
 
+// queuePerSigner is how many signings may wait per signing slot: at the
+// 50-100 µs a flood answer costs, 64 waiting add at most a few
+// milliseconds, and more would only add latency, not throughput.
+const queuePerSigner = 64
+
+// errShed is the error of a signing the signer cannot afford: Queue
+// signings already wait for a slot, or it waited Wait without getting one.
+var errShed = errors.New("signing shed: more to sign than the signers can")
+
+// Saturated tells whether a new signing would be shed at once: Queue
+// signings wait already. The handler asks before it does any work for a
+// query that misses the response cache.
+func (s *Signer) Saturated() bool { return s.waiting.Load() >= int64(s.Queue) }
+
 // acquire takes a signing slot, waiting at most Wait and no longer than
-// ctx lives.
+// ctx lives, or fails with errShed when Queue signings wait already.
 func (s *Signer) acquire(ctx context.Context) error {
 	select {
 	case s.slots <- struct{}{}:
 		return nil
 	default:
 	}
+	if s.waiting.Add(1) > int64(s.Queue) {
+		s.waiting.Add(-1)
+		return fmt.Errorf("%w (%d waiting for %d signers)", errShed, s.Queue, cap(s.slots))
+	}
+	defer s.waiting.Add(-1)
 	wait := time.NewTimer(s.Wait)
 	defer wait.Stop()
 	select {
@@ -201,7 +224,7 @@ func (s *Signer) acquire(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-wait.C:
-		return fmt.Errorf("all %d signers busy for %s", cap(s.slots), s.Wait)
+		return fmt.Errorf("%w (all %d signers busy for %s)", errShed, cap(s.slots), s.Wait)
 	}
 }
 

@@ -29,6 +29,8 @@
 #   SERVER_CPU [0] CLIENT_CPU [1]   cores for the server and for dnsperf
 #   INSTALL [1]           install missing tools with apt-get
 #   OUT [bench/results.md]
+#   OVERLOAD [1]          open-loop flood at OVERLOAD_X [5] times each signer's closed-loop flood rate
+#                         while a second client asks existing names at EXISTING_QPS [2000]
 #   ED25519 [1]           also run the flood workload with Ed25519 keys (rows <server>-ed25519)
 #   KEEP [0]              keep the work directory (keys, configs, logs) instead of removing it
 set -uo pipefail
@@ -44,6 +46,9 @@ PROFILE=${PROFILE:-1}
 MICRO=${MICRO:-1}
 MIXED_QPS=${MIXED_QPS:-}
 ED25519=${ED25519:-1}
+OVERLOAD=${OVERLOAD:-1}
+OVERLOAD_X=${OVERLOAD_X:-5}
+EXISTING_QPS=${EXISTING_QPS:-2000}
 MICRO_BENCHTIME=${MICRO_BENCHTIME:-1s}
 FLOOD_NAMES=${FLOOD_NAMES:-1000000}
 BASE_PORT=${BASE_PORT:-15350}
@@ -488,6 +493,52 @@ run_roll() { # round
   log "round $r roll: steady p99 $steady ms, switch p99 $sw ms, key $before -> $after"
 }
 
+# --- overload: an open-loop flood past capacity while existing names are asked -------------------
+# Per signing server: the existing names alone for 2 s (baseline, and into the caches), then a
+# flood of new names at OVERLOAD_X times the server's closed-loop flood rate of the same round for
+# DURATION s with the existing names asked alongside at EXISTING_QPS, then the existing names
+# alone for 5 s (recovery). Both clients run on CLIENT_CPU.
+OVLRAW=$W/overload.tsv
+printf 'round\tserver\toffered\tflood_ok_qps\tx_closed\texisting_pct\texisting_p99_ms\tbase_p99_ms\tafter_p99_ms\trss_mib\tnote\n' >"$OVLRAW"
+# existing_run port seconds out: the existing names at EXISTING_QPS, open loop, per-query latencies.
+existing_run() {
+  timeout -k 5 $(($2 + 20)) taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$1" -d "$W/warm.txt" -c 1 -T 1 \
+    -q 1000 -Q "$EXISTING_QPS" -D -t 1 -v -l "$2" >"$3" 2>"$3.err"
+}
+run_overload() { # round server
+  local r=$1 s=$2 out=$W/runs/ovl-$1-$2 closed offered port=${PORT[$2]}
+  ovl_row() { printf '%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t%s\n' "$r" "$s" "$1" >>"$OVLRAW"; }
+  [[ -z ${BROKEN[$s]:-} ]] || { ovl_row "${BROKEN[$s]}"; return; }
+  closed=$(awk -F'\t' -v r="$r" -v s="$s" '$1 == r && $2 == s && $3 == "flood" { print $4 }' "$RAW")
+  [[ -n $closed && $closed != - ]] || { ovl_row "no closed-loop flood rate in this round"; return; }
+  offered=$((closed * OVERLOAD_X))
+  start_server "$s" "$(kind_of "$s")" || { ovl_row "did not start"; return; }
+  local pid=${PIDS[$s]}
+  existing_run "$port" 2 "$out.base"
+  existing_run "$port" "$DURATION" "$out.during" &
+  local ep=$!
+  timeout -k 5 $((DURATION + 20)) taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -d "$W/flood.txt" -n 1 \
+    -c 4 -T 1 -q 20000 -Q "$offered" -D -t 1 -l "$DURATION" >"$out.flood" 2>"$out.flood.err"
+  wait "$ep"
+  existing_run "$port" 5 "$out.after"
+  local rss
+  rss=$(peak_rss_kb "$pid")
+  stop_server "$s"
+  local ok pct p99 base after
+  # Flood answers that are answers (NOERROR, NXDOMAIN), per second.
+  ok=$(awk -v d="$DURATION" '/Response codes/ { n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^(NOERROR|NXDOMAIN)$/) n += $(i + 1)
+    printf "%.0f", n / d }' "$out.flood")
+  pct=$(awk '/Queries sent/ { s = $3 } /Queries completed/ { c = $3 } END { if (s > 0) printf "%.2f", 100 * c / s }' "$out.during")
+  p99=$(percentile 99 "$out.during")
+  base=$(percentile 99 "$out.base")
+  after=$(percentile 99 "$out.after")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\n' "$r" "$s" "$offered" "${ok:--}" \
+    "$(awk -v a="${ok:-0}" -v b="$closed" 'BEGIN { printf "%.2f", a / b }')" "${pct:--}" "$p99" "$base" "$after" \
+    "$(echo "$rss" | awk '{ print $1 / 1024 }')" "" >>"$OVLRAW"
+  rm -f "$out".*
+  log "round $r overload $s: offered $offered QPS, flood answered ${ok:-?}/s, existing ${pct:-?}% answered, p99 $p99 ms (before $base, after $after)"
+}
+
 # --- main loop: rounds x workloads x servers, interleaved --------------------------------------------
 [[ $ROLL != 1 ]] || setup_roll || { ROLL=0; log "roll setup failed"; }
 log "$ROUNDS rounds x {$WORKLOADS} x {$SERVERS} (flood also {$ED_SERVERS}), ${DURATION}s each; server on CPU $SERVER_CPU, dnsperf on CPU $CLIENT_CPU"
@@ -497,6 +548,9 @@ for r in $(seq 1 "$ROUNDS"); do
     [[ $wl != flood ]] || for s in $ED_SERVERS; do run_test "$r" "$s" "$wl"; done
   done
   [[ $ROLL != 1 ]] || run_roll "$r"
+  if [[ $OVERLOAD == 1 && " $WORKLOADS " == *" flood "* ]]; then
+    for s in $SERVERS; do [[ $s == file ]] || run_overload "$r" "$s"; done
+  fi
 done
 
 # --- profile livesign under flood --------------------------------------------------------------------
@@ -647,6 +701,31 @@ report() {
     echo "time, PowerDNS NSEC3 narrow two NSEC3)."
   else
     echo "not measured: \`go test -c ./bench/cryptobound\` failed (see the log with KEEP=1)."
+  fi
+  if [[ $OVERLOAD == 1 ]]; then
+    echo
+    echo "## Overload (open loop: a flood of new names at ${OVERLOAD_X}× each server's closed-loop flood rate, existing names at $EXISTING_QPS QPS alongside)"
+    echo
+    echo "Medians over rounds. flood answered = NOERROR or NXDOMAIN replies per second, × closed = over"
+    echo "the server's closed-loop flood QPS; existing = the warm names asked during the flood: share"
+    echo "answered within 1 s and p99; before/after = p99 of the existing names alone for 2 s before"
+    echo "and 5 s after the flood. Both clients on CPU $CLIENT_CPU."
+    echo
+    echo "| server | offered QPS | flood answered/s | × closed | existing answered % | existing p99 ms | p99 before ms | p99 after ms | peak RSS MiB | notes |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    awk -F'\t' -v servers="$SERVERS" '
+      function median(list,   a, n, i, j, t) {
+        n = split(list, a, " "); if (n == 0) return "-"
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+        return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+      NR == 1 { next }
+      { for (c = 3; c <= 10; c++) if ($c != "-" && $c != "") v[$2, c] = v[$2, c] " " $c
+        if ($11 != "") note[$2] = $11 }
+      END { n = split(servers, S, " ")
+        for (i = 1; i <= n; i++) { s = S[i]; if (s == "file") continue
+          printf "| %s |", s
+          for (c = 3; c <= 10; c++) printf " %s |", median(v[s, c])
+          printf " %s |\n", note[s] } }' "$OVLRAW"
   fi
   if [[ $ROLL == 1 ]]; then
     echo
