@@ -40,7 +40,7 @@ type Signer struct {
 	flight  singleflight.Group
 	slots   chan struct{}
 	waiting atomic.Int64 // signings waiting for a slot
-	ids     sync.Map // timeline.KeyRef -> *keyIdentity
+	ids     sync.Map     // timeline.KeyRef -> *keyIdentity
 }
 
 type sigEntry struct {
