@@ -724,7 +724,8 @@ report() {
       END { n = split(servers, S, " ")
         for (i = 1; i <= n; i++) { s = S[i]; if (s == "file") continue
           printf "| %s |", s
-          for (c = 3; c <= 10; c++) printf " %s |", median(v[s, c])
+          split("%.0f %.0f %.2f %.1f %.1f %.3f %.3f %.1f", F, " ")
+          for (c = 3; c <= 10; c++) { m = median(v[s, c]); printf " %s |", m == "-" ? m : sprintf(F[c - 2], m) }
           printf " %s |\n", note[s] } }' "$OVLRAW"
   fi
   if [[ $ROLL == 1 ]]; then
