@@ -65,10 +65,6 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 		return dns.RcodeSuccess, nil
 	}
 
-	if z.signer.Saturated() {
-		// Under a flood of new names: shed before any work for it.
-		return l.shed(ctx, w, state, z, errShed)
-	}
 	var rcode int
 	var err error
 	l.workers.run(func() { rcode, err = l.serveSigned(ctx, w, state, z, ks, now, co, rkey) })

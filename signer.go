@@ -198,11 +198,6 @@ const queuePerSigner = 64
 // signings already wait for a slot, or it waited Wait without getting one.
 var errShed = errors.New("signing shed: more to sign than the signers can")
 
-// Saturated tells whether a new signing would be shed at once: Queue
-// signings wait already. The handler asks before it does any work for a
-// query that misses the response cache.
-func (s *Signer) Saturated() bool { return s.waiting.Load() >= int64(s.Queue) }
-
 // acquire takes a signing slot, waiting at most Wait and no longer than
 // ctx lives, or fails with errShed when Queue signings wait already.
 func (s *Signer) acquire(ctx context.Context) error {
