@@ -362,19 +362,35 @@ func writeFile(t *testing.T, dir, name, text string) string {
 	return p
 }
 
-// direct asks server itself for name/qtype with DO (and without RD: it is authoritative),
-// over TCP so that nothing is truncated, and returns the answer as text, or the error.
-func direct(t *testing.T, server, name string, qtype uint16) string {
-	t.Helper()
+// exchange asks server itself for name/qtype with DO (and without RD: it is authoritative),
+// over TCP so that nothing is truncated.
+func exchange(server, name string, qtype uint16) (*dns.Msg, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), qtype)
 	m.RecursionDesired = false
 	m.SetEdns0(1232, true)
 	r, _, err := (&dns.Client{Net: "tcp"}).Exchange(m, server)
+	return r, err
+}
+
+// direct is exchange with the answer as text, or the error.
+func direct(t *testing.T, server, name string, qtype uint16) string {
+	t.Helper()
+	r, err := exchange(server, name, qtype)
 	if err != nil {
 		return fmt.Sprintf("(no answer: %v)", err)
 	}
 	return r.String()
+}
+
+// query is exchange that fails the test when no answer comes.
+func query(t *testing.T, server, name string, qtype uint16) *dns.Msg {
+	t.Helper()
+	r, err := exchange(server, name, qtype)
+	if err != nil {
+		t.Fatalf("%s %s @%s: %v", name, dns.TypeToString[qtype], server, err)
+	}
+	return r
 }
 
 // coProxy forwards every query to server with the EDNS CO flag set, as a

@@ -173,16 +173,3 @@ func TestEndToEndMultiSigner(t *testing.T) {
 		}
 	}
 }
-
-// query asks server for name's qtype with DO set.
-func query(t *testing.T, server, name string, qtype uint16) *dns.Msg {
-	t.Helper()
-	m := new(dns.Msg)
-	m.SetQuestion(name, qtype)
-	m.SetEdns0(4096, true)
-	r, err := dns.Exchange(m, server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
