@@ -6,6 +6,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 
@@ -28,11 +29,8 @@ func signNSEC(sig *dns.RRSIG, k crypto.Signer, nsec *dns.NSEC) error {
 		hash = crypto.SHA256
 	case dns.ECDSAP384SHA384:
 		hash = crypto.SHA384
-	case dns.ED25519:
-	default:
-		return sig.Sign(keystore.Deterministic(k), []dns.RR{nsec})
 	}
-	if strings.HasPrefix(nsec.Hdr.Name, "*") {
+	if hash == 0 && sig.Algorithm != dns.ED25519 || strings.HasPrefix(nsec.Hdr.Name, "*") {
 		return sig.Sign(keystore.Deterministic(k), []dns.RR{nsec})
 	}
 	sig.Hdr.Rrtype, sig.Hdr.Name, sig.Hdr.Class = dns.TypeRRSIG, nsec.Hdr.Name, nsec.Hdr.Class
@@ -90,11 +88,8 @@ func appendSignedNSEC(b []byte, sig *dns.RRSIG, nsec *dns.NSEC) ([]byte, error) 
 	rr := dns.NSEC{Hdr: nsec.Hdr, NextDomain: nsec.NextDomain, TypeBitMap: nsec.TypeBitMap}
 	rr.Hdr.Name, rr.Hdr.Ttl = strings.ToLower(nsec.Hdr.Name), sig.OrigTtl
 	off := len(b)
-	b = b[:cap(b)]
-	if need := off + dns.Len(&rr); need > len(b) {
-		b = append(b, make([]byte, need-len(b))...)
-	}
-	end, err := dns.PackRR(&rr, b, off, nil, false)
+	b = slices.Grow(b, dns.Len(&rr))
+	end, err := dns.PackRR(&rr, b[:cap(b)], off, nil, false)
 	if err != nil {
 		return nil, err
 	}
@@ -104,11 +99,8 @@ func appendSignedNSEC(b []byte, sig *dns.RRSIG, nsec *dns.NSEC) ([]byte, error) 
 // appendName appends name in uncompressed wire format.
 func appendName(b []byte, name string) ([]byte, error) {
 	off := len(b)
-	b = b[:cap(b)]
-	if need := off + len(name) + 2; need > len(b) {
-		b = append(b, make([]byte, need-len(b))...)
-	}
-	end, err := dns.PackDomainName(name, b, off, nil, false)
+	b = slices.Grow(b, len(name)+2)
+	end, err := dns.PackDomainName(name, b[:cap(b)], off, nil, false)
 	if err != nil {
 		return nil, err
 	}
