@@ -3,6 +3,7 @@ package livesign
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -170,6 +171,21 @@ func (s *Signer) Sign(ctx context.Context, rrset []dns.RR, wildcard, zone string
 		}
 		// Another caller's context ended while it signed for us: go again.
 	}
+}
+
+// sign fills in sig's signature over rrset with k. A panic in the signing
+// code becomes its error: the background loop pre-signs too, where nothing
+// else would recover it.
+func sign(sig *dns.RRSIG, k crypto.Signer, rrset []dns.RR) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("signing %s %s panicked: %v", rrset[0].Header().Name, dns.TypeToString[rrset[0].Header().Rrtype], r)
+		}
+	}()
+	if nsec, ok := rrset[0].(*dns.NSEC); ok && len(rrset) == 1 {
+		return signNSEC(sig, k, nsec)
+	}
+	return sig.Sign(keystore.Deterministic(k), rrset)
 }
 
 // signingName returns owner written so that miekg/dns's RRSIG.Sign, which

@@ -1,14 +1,9 @@
 package livesign
 
 import (
-	"crypto"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/livesign/livesign/keystore"
-	"github.com/miekg/dns"
 )
 
 // workers runs the signing path of queries on long-lived goroutines.
@@ -81,19 +76,4 @@ func call(f func()) (panicked any) {
 	defer func() { panicked = recover() }()
 	f()
 	return nil
-}
-
-// sign fills in sig's signature over rrset with k. A panic in the signing
-// code becomes its error: the background loop pre-signs too, where nothing
-// else would recover it.
-func sign(sig *dns.RRSIG, k crypto.Signer, rrset []dns.RR) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("signing %s %s panicked: %v", rrset[0].Header().Name, dns.TypeToString[rrset[0].Header().Rrtype], r)
-		}
-	}()
-	if nsec, ok := rrset[0].(*dns.NSEC); ok && len(rrset) == 1 {
-		return signNSEC(sig, k, nsec)
-	}
-	return sig.Sign(keystore.Deterministic(k), rrset)
 }

@@ -18,7 +18,7 @@ import (
 //   - hedged: crypto/ecdsa's default (a random nonce mixed with an
 //     HMAC-SHA-512 DRBG), what CoreDNS's dnssec plugin signs with;
 //   - rfc6979: deterministic nonces (crypto/ecdsa given no random source),
-//     what livesign signs with (workers.go).
+//     what livesign signs with (signer.go).
 func BenchmarkRRSIGSignECDSAP256(b *testing.B) {
 	key, priv := generate(b, dns.ECDSAP256SHA256, 256)
 	for _, v := range []struct {
@@ -32,7 +32,7 @@ func BenchmarkRRSIGSignECDSAP256(b *testing.B) {
 	}
 }
 
-// rfc6979 is livesign's deterministic ECDSA signer (workers.go).
+// rfc6979 is livesign's deterministic ECDSA signer (keystore.Deterministic).
 type rfc6979 struct{ *ecdsa.PrivateKey }
 
 func (k rfc6979) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
