@@ -58,7 +58,8 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 	if z.responses != nil && cacheable(state) {
 		rkey = respKey(state, co)
 	}
-	if m := z.responses.get(rkey, ks, state, co, now); m != nil {
+	m, known := z.responses.get(rkey, ks, state, co, now)
+	if m != nil {
 		responseHits.WithLabelValues(metrics.WithServer(ctx), z.Name).Inc()
 		truncate(state, m)
 		w.WriteMsg(m)
@@ -67,14 +68,27 @@ func (l *Livesign) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 
 	var rcode int
 	var err error
-	l.workers.run(func() { rcode, err = l.serveSigned(ctx, w, state, z, ks, now, co, rkey) })
+	serve := func() { rcode, err = l.serveSigned(ctx, w, state, z, ks, now, co, rkey) }
+	if ctx.Value(onWorker{}) != nil {
+		serve() // a lookup of the backend's, come back in: its worker waits for it
+		return rcode, err
+	}
+	if qerr := z.workers.run(serve, known); qerr != nil {
+		return l.shed(ctx, w, state, z, qerr)
+	}
 	return rcode, err
 }
+
+// onWorker marks the context of a worker's backend lookup. A lookup that
+// comes back into livesign from there (the file plugin resolving a CNAME
+// target through the whole server) runs on that worker: queued, it would
+// wait for the worker that waits for it.
+type onWorker struct{}
 
 // serveSigned asks the next plugin, signs its reply and writes it, keeping
 // it in the response cache under rkey (if not empty).
 func (l *Livesign) serveSigned(ctx context.Context, w dns.ResponseWriter, state request.Request, z *Zone, ks *timeline.KeySet, now time.Time, co bool, rkey string) (int, error) {
-	bctx := ownMetadata(ctx)
+	bctx := context.WithValue(ownMetadata(ctx), onWorker{}, true)
 	nw := nonwriter.New(w)
 	rcode, err := plugin.NextOrFailure(l.Name(), l.Next, bctx, nw, state.Req)
 	if nw.Msg == nil {

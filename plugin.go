@@ -18,10 +18,9 @@ var log = clog.NewWithPlugin("livesign")
 type Livesign struct {
 	Next plugin.Handler
 
-	zones   []*Zone
-	prober  *typeProber
-	workers *workers // run the answers that miss the response cache
-	now     func() time.Time
+	zones  []*Zone
+	prober *typeProber
+	now    func() time.Time
 	// reloadEvery is how often the files are polled: the shortest reload
 	// period of the zones.
 	reloadEvery time.Duration
@@ -33,7 +32,7 @@ type Livesign struct {
 // New loads the keys, bundles and trust anchors of cfgs and checks that each
 // zone has a valid key set at now(): a bad input stops CoreDNS here.
 func New(cfgs []config.Config, now func() time.Time) (*Livesign, error) {
-	l := &Livesign{now: now, workers: newWorkers(10 * time.Second)}
+	l := &Livesign{now: now}
 	l.prober = newTypeProber(l, 10000)
 	l.compact.Store(true)
 	for _, cfg := range cfgs {

@@ -68,23 +68,28 @@ func respKey(state request.Request, co bool) string {
 }
 
 // get returns a copy of the cached answer for key signed under ks, made the
-// reply to the query in state (ID, question, OPT), or nil.
-func (rc *respCache) get(key string, ks *timeline.KeySet, state request.Request, co bool, now time.Time) *dns.Msg {
+// reply to the query in state (ID, question, OPT), or nil. known tells
+// whether the cache holds an answer for key at all, expired or signed
+// under another key set: a name of the zone asked before.
+func (rc *respCache) get(key string, ks *timeline.KeySet, state request.Request, co bool, now time.Time) (m *dns.Msg, known bool) {
 	if rc == nil || key == "" {
-		return nil
+		return nil, false
 	}
 	e, ok := rc.c.Get(hashString(key))
-	if !ok || e.key != key || e.keys != ks || !now.Before(e.expires) {
-		return nil
+	if !ok || e.key != key {
+		return nil, false
 	}
-	m := e.msg.Copy() // plugins in front may change what they are given
+	if e.keys != ks || !now.Before(e.expires) {
+		return nil, true
+	}
+	m = e.msg.Copy() // plugins in front may change what they are given
 	m.Id = state.Req.Id
 	m.Opcode = state.Req.Opcode
 	m.RecursionDesired = state.Req.RecursionDesired
 	m.CheckingDisabled = state.Req.CheckingDisabled
 	m.Question = state.Req.Question // the client's case (0x20)
 	setOPT(state, m, co)
-	return m
+	return m, true
 }
 
 func withoutOPT(rrs []dns.RR) []dns.RR {

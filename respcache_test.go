@@ -87,8 +87,18 @@ func TestResponseCacheWindow(t *testing.T) {
 		{testNow.Add(30 * time.Second), false},
 	}
 	for _, tc := range tests {
-		if got := rc.get("k", ks, state, false, tc.at) != nil; got != tc.want {
+		m, known := rc.get("k", ks, state, false, tc.at)
+		if got := m != nil; got != tc.want {
 			t.Errorf("at window%+v: cached %v, want %v", tc.at.Sub(window), got, tc.want)
 		}
+		if !known {
+			t.Errorf("at window%+v: the name is not known, though the cache holds an answer for it", tc.at.Sub(window))
+		}
+	}
+	if m, known := rc.get("other", ks, state, false, testNow); m != nil || known {
+		t.Errorf("a key never put: answer %v, known %v; want neither", m != nil, known)
+	}
+	if m, known := rc.get("k", &timeline.KeySet{}, state, false, testNow); m != nil || !known {
+		t.Errorf("under another key set: answer %v, known %v; want no answer, known", m != nil, known)
 	}
 }

@@ -112,3 +112,45 @@ func TestHandlerSheds(t *testing.T) {
 		t.Errorf("query without DO: want the backend's NXDOMAIN, got\n%s", m)
 	}
 }
+
+// TestHandlerShedsQueued: with every worker busy and the queue full, a DO
+// query that misses the response cache is shed before it reaches the
+// backend (no reply over UDP, counted), while an answer in the response
+// cache is still served.
+func TestHandlerShedsQueued(t *testing.T) {
+	l := newTestPlugin(t)
+	z := l.zones[0]
+	do := queryOpt{do: true}
+	query(t, l, "www.example.net.", dns.TypeA, do) // into the response cache
+
+	z.workers = newWorkers(1, 1, time.Minute)
+	block := make(chan struct{})
+	done := make(chan error, 2)
+	go func() { done <- z.workers.run(func() { <-block }, false) }()
+	waitFor(t, func() bool { return z.workers.running.Load() == 1 && z.workers.waiting() == 0 })
+	go func() { done <- z.workers.run(func() {}, false) }()
+	waitFor(t, func() bool { return z.workers.waiting() == 1 })
+	defer func() {
+		close(block)
+		for range 2 {
+			<-done
+		}
+	}()
+	shed0 := counterValue(shedQueries.WithLabelValues("", z.Name))
+
+	r := new(dns.Msg)
+	r.SetQuestion("queued.example.net.", dns.TypeA)
+	r.SetEdns0(1232, true)
+	rec := dnstest.NewRecorder(&test.ResponseWriter{})
+	rcode, err := l.ServeDNS(context.Background(), rec, r)
+	if err != nil || rcode != dns.RcodeSuccess || rec.Msg != nil {
+		t.Errorf("UDP query with the queue full: rcode %s, error %v, reply %v; want no reply and RcodeSuccess",
+			dns.RcodeToString[rcode], err, rec.Msg)
+	}
+	if d := counterValue(shedQueries.WithLabelValues("", z.Name)) - shed0; d != 1 {
+		t.Errorf("shed_total rose by %v, want 1", d)
+	}
+	if m := query(t, l, "www.example.net.", dns.TypeA, do); m.Rcode != dns.RcodeSuccess || len(m.Answer) != 2 {
+		t.Errorf("www A from the response cache with the queue full: want the signed answer, got\n%s", m)
+	}
+}

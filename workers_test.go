@@ -2,6 +2,7 @@ package livesign
 
 import (
 	"crypto"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -19,7 +20,7 @@ func TestWorkers(t *testing.T) {
 	for _, alg := range testAlgs {
 		t.Run(algName(alg), func(t *testing.T) {
 			zsk := newZSK(t, zone, alg)
-			p := newWorkers(50 * time.Millisecond)
+			p := newWorkers(4, n, 50*time.Millisecond)
 			var wg sync.WaitGroup
 			errs := make(chan error, n)
 			for i := range n {
@@ -31,7 +32,10 @@ func TestWorkers(t *testing.T) {
 					sig := &dns.RRSIG{Hdr: dns.RR_Header{Name: rrset[0].Header().Name, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: 300},
 						OrigTtl: 300, Algorithm: alg, KeyTag: zsk.Tag(), SignerName: zone, Inception: 1, Expiration: 2}
 					var err error
-					p.run(func() { err = sign(sig, zsk.Signer, rrset) })
+					if qerr := p.run(func() { err = sign(sig, zsk.Signer, rrset) }, i%2 == 0); qerr != nil {
+						errs <- qerr
+						return
+					}
 					if err != nil {
 						errs <- err
 						return
@@ -46,8 +50,8 @@ func TestWorkers(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if r := p.running.Load(); r < 1 || r > n {
-				t.Errorf("%d workers after %d concurrent signings", r, n)
+			if r := p.running.Load(); r < 1 || r > p.n {
+				t.Errorf("%d workers after %d concurrent signings, want 1 to %d", r, n, p.n)
 			}
 			deadline := time.Now().Add(5 * time.Second)
 			for p.running.Load() > 0 && time.Now().Before(deadline) {
@@ -84,21 +88,61 @@ func TestSignPanic(t *testing.T) {
 // that ran the function (where CoreDNS recovers it), and the worker goes on
 // serving.
 func TestWorkersPanic(t *testing.T) {
-	p := newWorkers(time.Minute)
+	p := newWorkers(1, 1, time.Minute)
 	got := func() (v any) {
 		defer func() { v = recover() }()
-		p.run(func() { panic("boom") })
+		p.run(func() { panic("boom") }, false)
 		return nil
 	}()
 	if got != "boom" {
 		t.Fatalf("run of a panicking function: recovered %v on the caller, want boom", got)
 	}
 	ran := false
-	p.run(func() { ran = true })
+	if err := p.run(func() { ran = true }, false); err != nil {
+		t.Fatal(err)
+	}
 	if !ran {
 		t.Fatal("the pool did not run a function after a panic")
 	}
 	if r := p.running.Load(); r != 1 {
 		t.Errorf("%d workers after two sequential runs, want the one that panicked to go on", r)
+	}
+}
+
+// TestWorkersQueue: with every worker busy, queries wait in their queue up
+// to its bound and the next one is refused at once without running; known
+// names are taken before the others.
+func TestWorkersQueue(t *testing.T) {
+	p := newWorkers(1, 1, time.Minute)
+	block := make(chan struct{})
+	var mu sync.Mutex
+	var order []string
+	ran := func(name string) func() {
+		return func() { mu.Lock(); order = append(order, name); mu.Unlock() }
+	}
+	done := make(chan error, 3)
+	go func() { done <- p.run(func() { <-block }, false) }()
+	waitFor(t, func() bool { return p.running.Load() == 1 && p.waiting() == 0 })
+	go func() { done <- p.run(ran("new"), false) }()
+	waitFor(t, func() bool { return len(p.queue) == 1 })
+	go func() { done <- p.run(ran("known"), true) }()
+	waitFor(t, func() bool { return len(p.known) == 1 })
+
+	start := time.Now()
+	if err := p.run(ran("refused"), false); !errors.Is(err, errShed) {
+		t.Errorf("run with the queue full: error %v, want errShed", err)
+	} else if d := time.Since(start); d > time.Second {
+		t.Errorf("the refused run took %s: it must not wait", d)
+	}
+	close(block)
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Errorf("a queued run: %v", err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(order, " ") != "known new" {
+		t.Errorf("ran %q, want the known name first, then the new one, and not the refused one", order)
 	}
 }

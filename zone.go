@@ -20,6 +20,7 @@ type Zone struct {
 	Name      string
 	Timeline  *timeline.Timeline // replaced by reload, under mu
 	signer    *Signer
+	workers   *workers   // run the answers that miss the response cache
 	responses *respCache // nil: off
 	cfg       config.Config
 
@@ -67,6 +68,7 @@ func newZone(cfg config.Config, now func() time.Time) (*Zone, error) {
 		log.Warningf("zone %s: %s", cfg.Zone, n)
 	}
 	z := &Zone{Name: cfg.Zone, Timeline: tl, cfg: cfg, signer: NewSigner(cfg.SignatureValidity, cfg.SignatureRefresh, cfg.CacheSize, cfg.MaxSigners),
+		workers:   newWorkers(cfg.MaxSigners, queuePerWorker*cfg.MaxSigners, 10*time.Second),
 		responses: newRespCache(cfg.ResponseCache, time.Minute)}
 	ks, err := z.Keys(now())
 	if err != nil {
