@@ -35,6 +35,7 @@ type workers struct {
 	n       int64
 	idle    time.Duration
 	running atomic.Int64
+	pauses  atomic.Int64 // for tests
 }
 
 type job struct {
@@ -117,14 +118,18 @@ func (p *workers) waiting() int { return len(p.known) + len(p.queue) }
 func (p *workers) work() {
 	idle := time.NewTimer(p.idle)
 	defer idle.Stop()
-	yielded := time.Now()
+	paused := time.Now()
 	for {
 		j := p.next()
-		if j == nil {
+		if j == nil && time.Since(paused) >= yieldEvery {
 			// Let the other queries read in this burst queue up first:
 			// woken by each one in turn, this worker would answer them one
-			// by one, each before the next is even looked at.
+			// by one, each before the next is even looked at, and never
+			// pause. At most once per yieldEvery, so that under a steady
+			// mix of cached and new answers the new ones do not wait
+			// behind every cached one each time.
 			runtime.Gosched()
+			paused = time.Now()
 			j = p.next()
 		}
 		if j == nil {
@@ -144,7 +149,7 @@ func (p *workers) work() {
 		}
 		j.panicked = call(j.f)
 		j.done <- struct{}{}
-		yielded = p.yield(yielded)
+		paused = p.yield(paused)
 		idle.Reset(p.idle)
 	}
 }
@@ -164,28 +169,35 @@ func (p *workers) next() *job {
 	}
 }
 
-// yieldEvery: a worker that has run queued answers for yieldEvery without
-// a pause waits for one poll of the network (pollWait). Go polls the
+// yieldEvery and pauseAt: a worker that has run queued answers for
+// yieldEvery without a pause, with pauseAt or more per worker still
+// waiting, waits for one poll of the network (pollWait). Go polls the
 // network only when a processor runs out of goroutines to run (or every
 // 10 ms from its monitor thread); a worker that always finds more in its
 // queue never runs out, and the reader would wait. While the worker waits,
 // the queries queued are parked, the processor runs out, and the poll wakes
 // the reader, which reads what arrived: at most yieldEvery worth of
 // queries, well within a default socket buffer (about 250 queries) at 100k
-// a second.
-const yieldEvery = 500 * time.Microsecond
+// a second. Below pauseAt the worker does not pause: the queue is no
+// backlog, and pausing would put the cached answers ahead of the new ones
+// each time (in a steady mix, the new ones would pile up in the queue).
+const (
+	yieldEvery = 500 * time.Microsecond
+	pauseAt    = 64
+)
 
 // yield pauses the worker until the network has been polled once, when
 // queries wait and its last pause was yieldEvery ago or more. It
 // returns the time of the last pause.
 func (p *workers) yield(last time.Time) time.Time {
-	if p.waiting() == 0 {
-		return last // the worker blocks on the empty queue anyway
+	if p.waiting() < pauseAt*int(p.n) {
+		return last // not backed up: the new answers go first, as they came
 	}
 	now := time.Now()
 	if now.Sub(last) < yieldEvery {
 		return last
 	}
+	p.pauses.Add(1)
 	runtime.Gosched() // the queries read last run first (cache answers go out)
 	pollWait()
 	return time.Now()

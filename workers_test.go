@@ -146,3 +146,43 @@ func TestWorkersQueue(t *testing.T) {
 		t.Errorf("ran %q, want the known name first, then the new one, and not the refused one", order)
 	}
 }
+
+// TestWorkersPause: a worker with a backlog pauses for network polls as it
+// works through it, and every pause ends (a pause that waited for a poll
+// that never came would hang the queue).
+func TestWorkersPause(t *testing.T) {
+	p := newWorkers(1, 4*pauseAt, time.Minute)
+	block := make(chan struct{})
+	const n = 2 * pauseAt
+	var wg sync.WaitGroup
+	wg.Add(n + 1)
+	go func() { defer wg.Done(); p.run(func() { <-block }, false) }()
+	waitFor(t, func() bool { return p.running.Load() == 1 && p.waiting() == 0 })
+	for range n {
+		go func() {
+			defer wg.Done()
+			p.run(func() { // 100 µs of work, so the backlog takes longer than yieldEvery
+				for start := time.Now(); time.Since(start) < 100*time.Microsecond; {
+				}
+			}, false)
+		}()
+	}
+	waitFor(t, func() bool { return p.waiting() == n })
+	time.Sleep(yieldEvery)
+	close(block)
+	wg.Wait()
+	if p.pauses.Load() == 0 {
+		t.Errorf("a worker went through a backlog of %d (%s of work) without a pause for the network", n, n*100*time.Microsecond)
+	}
+}
+
+// TestPollWait: pauses end, one at a time and many at once.
+func TestPollWait(t *testing.T) {
+	pollWait()
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() { defer wg.Done(); pollWait() }()
+	}
+	wg.Wait()
+}
