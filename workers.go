@@ -21,7 +21,7 @@ import (
 // hundreds of signings, the socket buffer fills and the kernel drops
 // queries without looking at them, the zone's existing names as much as
 // the flood. Here a query that misses the caches parks until a worker takes
-// it, and a worker with more waiting lets the network poller in every
+// it, and a worker with a backlog lets the network poller in every
 // yieldEvery (see yield), so the reader keeps reading, answers in the
 // response cache go out at once, and what cannot be signed in time is shed
 // here, before it costs a backend lookup.
@@ -187,8 +187,8 @@ const (
 )
 
 // yield pauses the worker until the network has been polled once, when
-// queries wait and its last pause was yieldEvery ago or more. It
-// returns the time of the last pause.
+// pauseAt or more per worker wait and its last pause was yieldEvery ago or
+// more. It returns the time of the last pause.
 func (p *workers) yield(last time.Time) time.Time {
 	if p.waiting() < pauseAt*int(p.n) {
 		return last // not backed up: the new answers go first, as they came
@@ -248,6 +248,12 @@ func (pl *poller) read(r *os.File) {
 	buf := make([]byte, 512)
 	for {
 		if _, err := r.Read(buf); err != nil {
+			// Cannot happen while w is open; if it does, pauses end at
+			// once from now on instead of waiting for a wake-up.
+			log.Warningf("pipe for pausing workers: %v", err)
+			pl.mu.Lock()
+			close(pl.woke)
+			pl.mu.Unlock()
 			return
 		}
 		runtime.Gosched() // let what the same poll woke (the reader) run first
