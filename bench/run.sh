@@ -20,7 +20,7 @@
 #   SERVERS ["file dnssec livesign knot pdns"]
 #   WORKLOADS ["warm flood mixed"]
 #   ROLL [1]              run the roll workload (livesign)
-#   PROFILE [1]           profile livesign under flood (CoreDNS pprof plugin)
+#   PROFILE [1]           profile livesign and unsigned file under flood (CoreDNS pprof plugin)
 #   MICRO [1]             run the Go micro-benchmarks of bench_test.go (MICRO_BENCHTIME [1s])
 #   FLOOD_NAMES [1000000] unique random names in the flood query file
 #   MIXED_QPS []          cap the mixed workload's rate (dnsperf -Q) below saturation, so its
@@ -67,7 +67,7 @@ mkdir -p "$W/logs" "$W/runs"
 declare -A PIDS=()     # name -> pid of every server we started
 declare -A BROKEN=()   # server -> why it cannot run
 declare -A PORT=([file]=$((BASE_PORT)) [dnssec]=$((BASE_PORT + 1)) [livesign]=$((BASE_PORT + 2))
-  [knot]=$((BASE_PORT + 3)) [pdns]=$((BASE_PORT + 4)) [roll]=$((BASE_PORT + 5)) [prof]=$((BASE_PORT + 6))
+  [knot]=$((BASE_PORT + 3)) [pdns]=$((BASE_PORT + 4)) [roll]=$((BASE_PORT + 5)) [prof]=$((BASE_PORT + 6)) [fileprof]=$((BASE_PORT + 6))
   [dnssec-ed25519]=$((BASE_PORT + 8)) [livesign-ed25519]=$((BASE_PORT + 9)) [knot-ed25519]=$((BASE_PORT + 10))
   [pdns-ed25519]=$((BASE_PORT + 11)))
 # ED_SERVERS: the signing servers again with Ed25519 keys, run in the flood workload only.
@@ -223,6 +223,7 @@ corefile livesign "${PORT[livesign]}" "livesign {" "    keys $W/keys" "    bundl
 corefile dnssec-ed25519 "${PORT[dnssec-ed25519]}" "dnssec {" "    key file $zskbase_ed" "}"
 corefile livesign-ed25519 "${PORT[livesign-ed25519]}" "livesign {" "    keys $W/keys-ed25519" \
   "    bundle $W/$ZONE.ed25519.bundle" "    trust-anchor $W/anchor-ed25519.ds" "}"
+corefile fileprof "${PORT[prof]}" "pprof 127.0.0.1:$PPROF_PORT"
 corefile prof "${PORT[prof]}" "pprof 127.0.0.1:$PPROF_PORT" "livesign {" "    keys $W/keys" \
   "    bundle $W/$ZONE.bundle" "    trust-anchor $W/anchor.ds" "}"
 
@@ -553,32 +554,98 @@ for r in $(seq 1 "$ROUNDS"); do
   fi
 done
 
-# --- profile livesign under flood --------------------------------------------------------------------
+# --- profile livesign (and unsigned file) under flood ----------------------------------------------
+# Each under the flood workload for DURATION s, CPU profiled for DURATION-2 s from second 1. The
+# breakdown table divides the CPU seconds spent in a few functions (pprof's cumulative column) by
+# the queries answered during the profile: where each microsecond of a flood answer goes.
 PROF_TXT=$W/profile.txt
+BREAKDOWN_TXT=$W/breakdown.txt
 : >"$PROF_TXT"
-if [[ $PROFILE == 1 ]] && start_server prof coredns; then
-  log "profiling livesign under flood (pprof on 127.0.0.1:$PPROF_PORT)"
-  run_dnsperf "${PORT[prof]}" "$W/flood.txt" "$W/runs/prof.txt" -l "$DURATION" -n 1 &
-  dp=$!
+: >"$BREAKDOWN_TXT"
+declare -A PROF_QUERIES=()
+profile_flood() { # name: profiles the server of Corefile.<name> (pprof on PPROF_PORT) under flood
+  local name=$1
+  start_server "$name" coredns || { log "profile $name: the server did not start"; return 1; }
+  log "profiling $name under flood (pprof on 127.0.0.1:$PPROF_PORT)"
+  run_dnsperf "${PORT[$name]}" "$W/flood.txt" "$W/runs/$name.txt" -l "$DURATION" -n 1 &
+  local dp=$!
   sleep 1
-  curl -s -m $((DURATION + 5)) -o "$W/cpu.pb.gz" "http://127.0.0.1:$PPROF_PORT/debug/pprof/profile?seconds=$((DURATION - 2))"
+  curl -s -m $((DURATION + 5)) -o "$W/$name.cpu.pb.gz" \
+    "http://127.0.0.1:$PPROF_PORT/debug/pprof/profile?seconds=$((DURATION - 2))"
   wait "$dp"
-  curl -s -m 10 -o "$W/allocs.pb.gz" "http://127.0.0.1:$PPROF_PORT/debug/pprof/allocs"
-  stop_server prof
-  {
-    echo "CPU (flood, $((DURATION - 2)) s):"
-    $GO tool pprof -top -nodecount=25 "$coredns" "$W/cpu.pb.gz" 2>/dev/null | sed -n '/^Showing\|flat%/,$p'
-    echo
-    echo "CPU, cumulative (livesign and the paths it calls):"
-    $GO tool pprof -top -cum -nodecount=30 "$coredns" "$W/cpu.pb.gz" 2>/dev/null | sed -n '/flat%/,$p'
-    echo
-    echo "Allocations since start (alloc_space):"
-    $GO tool pprof -top -sample_index=alloc_space -nodecount=20 "$coredns" "$W/allocs.pb.gz" 2>/dev/null | sed -n '/^Showing\|flat%/,$p'
-    echo
-    echo "Allocations since start (alloc_objects):"
-    $GO tool pprof -top -sample_index=alloc_objects -nodecount=20 "$coredns" "$W/allocs.pb.gz" 2>/dev/null | sed -n '/^Showing\|flat%/,$p'
-  } >"$PROF_TXT"
-  [[ $KEEP != 1 ]] || cp "$W/cpu.pb.gz" "$W/allocs.pb.gz" "$W/logs/" 2>/dev/null
+  curl -s -m 10 -o "$W/$name.allocs.pb.gz" "http://127.0.0.1:$PPROF_PORT/debug/pprof/allocs"
+  stop_server "$name"
+  PROF_QUERIES[$name]=$(awk -v s=$((DURATION - 2)) '/Queries per second/ { printf "%.0f", $4 * s }' \
+    "$W/runs/$name.txt")
+  [[ -s $W/$name.cpu.pb.gz && -n ${PROF_QUERIES[$name]} ]]
+}
+# cum_us name function...: µs per query that the profile of name spent in the functions (the sum
+# of their cumulative CPU, so pass functions that do not call one another).
+cum_us() {
+  local name=$1
+  shift
+  $GO tool pprof -top -cum -nodecount=100000 -nodefraction=0 "$coredns" "$W/$name.cpu.pb.gz" 2>/dev/null |
+    awk -v q="${PROF_QUERIES[$name]}" -v want="$(printf '%s\n' "$@")" '
+      BEGIN { n = split(want, w, "\n"); for (i = 1; i <= n; i++) if (w[i] != "") f[w[i]] = 1 }
+      function secs(v) { if (v ~ /ms$/) return v / 1000; if (v ~ /us$/) return v / 1e6; return v + 0 }
+      /^ *[0-9.]+(s|ms|us)? / && ($6 in f) { t += secs($4) }
+      /Total samples =/ && (f["TOTAL"]) { sub(/.*Total samples = /, ""); t += secs($1) }
+      END { printf "%.1f", (q > 0 ? t / q * 1e6 : 0) }'
+}
+breakdown() { # prints the table rows: component | file | livesign
+  local -a names=(fileprof prof)
+  local -A v=()
+  local n
+  for n in "${names[@]}"; do
+    [[ -s $W/$n.cpu.pb.gz && -n ${PROF_QUERIES[$n]:-} ]] || return 1
+    v[$n,total]=$(cum_us "$n" TOTAL)
+    v[$n,read]=$(cum_us "$n" 'github.com/miekg/dns.ReadFromSessionUDP')
+    v[$n,backend]=$(cum_us "$n" 'github.com/coredns/coredns/plugin/file.(*Zone).Lookup')
+    v[$n,crypto]=$(cum_us "$n" 'crypto/ecdsa.(*PrivateKey).Sign' 'crypto/ed25519.PrivateKey.Sign')
+    v[$n,answer]=$(cum_us "$n" 'github.com/livesign/livesign.(*answer).sign')
+    v[$n,pack]=$(cum_us "$n" 'github.com/miekg/dns.(*Msg).PackBuffer')
+    v[$n,send]=$(cum_us "$n" 'net.(*UDPConn).WriteMsgUDP')
+    v[$n,gc]=$(cum_us "$n" 'runtime.gcBgMarkWorker')
+    v[$n,malloc]=$(cum_us "$n" 'runtime.mallocgc')
+    v[$n,stack]=$(cum_us "$n" 'runtime.copystack')
+    v[$n,other]=$(awk -v a="${v[$n,answer]}" -v c="${v[$n,crypto]}" 'BEGIN { printf "%.1f", a - c }')
+    v[$n,rest]=$(awk -v t="${v[$n,total]}" -v r="${v[$n,read]}" -v b="${v[$n,backend]}" -v a="${v[$n,answer]}" \
+      -v p="${v[$n,pack]}" -v s="${v[$n,send]}" -v g="${v[$n,gc]}" \
+      'BEGIN { x = t - r - b - a - p - s - g; printf "%.1f", x < 0 ? 0 : x }')
+  done
+  row() { printf '| %s | %s | %s |\n' "$1" "${v[fileprof,$2]}" "${v[prof,$2]}"; }
+  row "server CPU per answer" total
+  row "read the query (\`dns.ReadFromSessionUDP\`)" read
+  row "backend lookup (\`file.Zone.Lookup\`)" backend
+  row "the signature (\`crypto/ecdsa\` Sign)" crypto
+  row "livesign's answer besides the signature: NSEC, gate, RRSIG bookkeeping (\`answer.sign\` − signature)" other
+  row "pack the reply (\`Msg.PackBuffer\`)" pack
+  row "send the reply (\`UDPConn.WriteMsgUDP\`, incl. the kernel waking the client)" send
+  row "GC marking in the background (\`gcBgMarkWorker\`)" gc
+  row "rest: dispatch, plugin chain, scheduling, queue" rest
+  row "of the above: allocation (\`mallocgc\`)" malloc
+  row "of the above: stack growth (\`copystack\`)" stack
+  printf '| queries in the profile | %s | %s |\n' "${PROF_QUERIES[fileprof]}" "${PROF_QUERIES[prof]}"
+}
+if [[ $PROFILE == 1 ]]; then
+  profile_flood fileprof || true
+  if profile_flood prof; then
+    {
+      echo "CPU (flood, $((DURATION - 2)) s):"
+      $GO tool pprof -top -nodecount=25 "$coredns" "$W/prof.cpu.pb.gz" 2>/dev/null | sed -n '/^Showing\|flat%/,$p'
+      echo
+      echo "CPU, cumulative (livesign and the paths it calls):"
+      $GO tool pprof -top -cum -nodecount=30 "$coredns" "$W/prof.cpu.pb.gz" 2>/dev/null | sed -n '/flat%/,$p'
+      echo
+      echo "Allocations since start (alloc_space):"
+      $GO tool pprof -top -sample_index=alloc_space -nodecount=20 "$coredns" "$W/prof.allocs.pb.gz" 2>/dev/null | sed -n '/^Showing\|flat%/,$p'
+      echo
+      echo "Allocations since start (alloc_objects):"
+      $GO tool pprof -top -sample_index=alloc_objects -nodecount=20 "$coredns" "$W/prof.allocs.pb.gz" 2>/dev/null | sed -n '/^Showing\|flat%/,$p'
+    } >"$PROF_TXT"
+    breakdown >"$BREAKDOWN_TXT" || : >"$BREAKDOWN_TXT"
+  fi
+  [[ $KEEP != 1 ]] || cp "$W"/*.pb.gz "$W/logs/" 2>/dev/null
 fi
 
 # --- crypto bound --------------------------------------------------------------------------------------
@@ -749,6 +816,18 @@ report() {
     echo '```'
     cat "$MICRO_TXT"
     echo '```'
+  fi
+  if [[ -s $BREAKDOWN_TXT ]]; then
+    echo
+    echo "## Where a flood answer's CPU goes (µs per answer, from the profiles under flood)"
+    echo
+    echo "Cumulative CPU of each function over the answers in the profile; the rows above \"rest\""
+    echo "do not overlap, the last two are parts of them. Both servers run closed-loop; the"
+    echo "unsigned one answers several times as fast, so its client rarely sleeps and sending costs less."
+    echo
+    echo "| component | file (unsigned) | livesign |"
+    echo "|---|---:|---:|"
+    cat "$BREAKDOWN_TXT"
   fi
   if [[ -s $PROF_TXT ]]; then
     echo
