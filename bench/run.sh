@@ -575,29 +575,31 @@ profile_flood() { # name: profiles the server of Corefile.<name> (pprof on PPROF
   wait "$dp"
   curl -s -m 10 -o "$W/$name.allocs.pb.gz" "http://127.0.0.1:$PPROF_PORT/debug/pprof/allocs"
   stop_server "$name"
+  # The cumulative listing, every function, read by cum_us.
+  $GO tool pprof -top -cum -nodecount=100000 -nodefraction=0 "$coredns" "$W/$name.cpu.pb.gz" \
+    >"$W/$name.cum.txt" 2>/dev/null
   PROF_QUERIES[$name]=$(awk -v s=$((DURATION - 2)) '/Queries per second/ { printf "%.0f", $4 * s }' \
     "$W/runs/$name.txt")
   [[ -s $W/$name.cpu.pb.gz && -n ${PROF_QUERIES[$name]} ]]
 }
 # cum_us name function...: µs per query that the profile of name spent in the functions (the sum
 # of their cumulative CPU, so pass functions that do not call one another).
-cum_us() {
+cum_us() { # reads $W/<name>.cum.txt, written once by profile_flood
   local name=$1
   shift
-  $GO tool pprof -top -cum -nodecount=100000 -nodefraction=0 "$coredns" "$W/$name.cpu.pb.gz" 2>/dev/null |
-    awk -v q="${PROF_QUERIES[$name]}" -v want="$(printf '%s\n' "$@")" '
+  awk -v q="${PROF_QUERIES[$name]}" -v want="$(printf '%s\n' "$@")" '
       BEGIN { n = split(want, w, "\n"); for (i = 1; i <= n; i++) if (w[i] != "") f[w[i]] = 1 }
       function secs(v) { if (v ~ /ms$/) return v / 1000; if (v ~ /us$/) return v / 1e6; return v + 0 }
       /^ *[0-9.]+(s|ms|us)? / && ($6 in f) { t += secs($4) }
       /Total samples =/ && (f["TOTAL"]) { sub(/.*Total samples = /, ""); t += secs($1) }
-      END { printf "%.1f", (q > 0 ? t / q * 1e6 : 0) }'
+      END { printf "%.1f", (q > 0 ? t / q * 1e6 : 0) }' "$W/$name.cum.txt"
 }
 breakdown() { # prints the table rows: component | file | livesign
   local -a names=(fileprof prof)
   local -A v=()
   local n
   for n in "${names[@]}"; do
-    [[ -s $W/$n.cpu.pb.gz && -n ${PROF_QUERIES[$n]:-} ]] || return 1
+    [[ -s $W/$n.cum.txt && -n ${PROF_QUERIES[$n]:-} ]] || return 1
     v[$n,total]=$(cum_us "$n" TOTAL)
     v[$n,read]=$(cum_us "$n" 'github.com/miekg/dns.ReadFromSessionUDP')
     v[$n,backend]=$(cum_us "$n" 'github.com/coredns/coredns/plugin/file.(*Zone).Lookup')
