@@ -24,9 +24,9 @@ type answer struct {
 	co       bool   // the query has CO and livesign honours it: NXDOMAIN stays NXDOMAIN
 	kind     kind   // what the backend's reply said, set by sign
 
-	ttl    uint32              // of the NSECs; 0 until negativeTTL found it
-	facts  map[string]presence // what the top-level lookup itself proved, by lower-case name
-	proofs []dns.RR            // wildcard proofs for the authority section
+	ttl    uint32   // of the NSECs; 0 until negativeTTL found it
+	absent string   // the query name in lower case, when the top-level lookup itself proved it does not exist
+	proofs []dns.RR // wildcard proofs for the authority section
 }
 
 // kind is what a reply of the next plugin says, for signing.
@@ -187,7 +187,7 @@ func (a *answer) sign(in *dns.Msg) (*dns.Msg, error) {
 // chain does not exist.
 func (a *answer) learn(in *dns.Msg, answer, ns []dns.RR) {
 	if in.Rcode == dns.RcodeNameError && len(answer) == 0 {
-		a.facts = map[string]presence{strings.ToLower(a.state.Name()): {is: absent}}
+		a.absent = strings.ToLower(a.state.Name())
 	}
 	if a.ttl == 0 {
 		for _, rr := range ns {
@@ -201,8 +201,8 @@ func (a *answer) learn(in *dns.Msg, answer, ns []dns.RR) {
 // presence returns what name is in the zone: from what the top-level lookup
 // proved, else from the backend.
 func (a *answer) presence(name string) (presence, error) {
-	if p, ok := a.facts[strings.ToLower(name)]; ok {
-		return p, nil
+	if a.absent != "" && strings.ToLower(name) == a.absent {
+		return presence{is: absent}, nil
 	}
 	ttl, err := a.negativeTTL()
 	if err != nil {

@@ -215,7 +215,7 @@ func BenchmarkGateCompactNXDOMAIN(b *testing.B) {
 		name := "fl-" + strconv.Itoa(i) + ".example.net."
 		r := benchMsg(name, dns.TypeA, true)
 		a := &answer{l: l, ctx: context.Background(), w: w, state: request.Request{W: w, Req: r}, zone: z, keys: ks, now: testNow,
-			ttl: 3600, facts: map[string]presence{name: {is: absent}}}
+			ttl: 3600, absent: name}
 		if err := a.checkNSEC(compactNSEC(name, z.Name, 3600, []uint16{TypeNXNAME})); err != nil {
 			b.Fatal(err)
 		}

@@ -19,31 +19,38 @@ type nameLimits struct{ label, wire int }
 var dnsLimits = nameLimits{label: 63, wire: 255}
 
 // parseName returns s, a name in presentation format, as a dname. It
-// fails for names that are not valid on the wire.
+// fails for names that are not valid on the wire. The labels share one
+// string: a name costs two allocations however many labels it has.
 func parseName(s string) (dname, bool) {
 	var buf [256]byte
 	end, err := dns.PackDomainName(dns.Fqdn(s), buf[:], 0, nil, false)
 	if err != nil {
 		return nil, false
 	}
-	var n dname
-	for off := 0; off < end && buf[off] != 0; {
-		l := int(buf[off])
-		n = append(n, lowerASCII(buf[off+1:off+1+l]))
-		off += 1 + l
+	labels := 0
+	for off := 0; off < end && buf[off] != 0; off += 1 + int(buf[off]) {
+		labels++
+	}
+	if labels == 0 {
+		return nil, true
+	}
+	wire := lowerASCII(buf[:end]) // length octets (at most 63) are below 'A'
+	n := make(dname, 0, labels)
+	for off := 0; off < end && buf[off] != 0; off += 1 + int(buf[off]) {
+		n = append(n, wire[off+1:off+1+int(buf[off])])
 	}
 	return n, true
 }
 
+// lowerASCII folds the ASCII letters of b to lower case, in place, and
+// returns b as a string.
 func lowerASCII(b []byte) string {
-	c := make([]byte, len(b))
 	for i, x := range b {
 		if x >= 'A' && x <= 'Z' {
-			x += 'a' - 'A'
+			b[i] = x + 'a' - 'A'
 		}
-		c[i] = x
 	}
-	return string(c)
+	return string(b)
 }
 
 // String returns n in presentation format, fully qualified, written as

@@ -1,7 +1,7 @@
 package livesign
 
 import (
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -66,13 +66,8 @@ func coveringNSEC(name dname, ttl uint32, ownerTypes []uint16) (*dns.NSEC, bool)
 
 // bitmap returns the sorted, de-duplicated union of types and extra.
 func bitmap(types []uint16, extra ...uint16) []uint16 {
-	all := append(append([]uint16(nil), types...), extra...)
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	out := all[:0]
-	for i, t := range all {
-		if i == 0 || t != all[i-1] {
-			out = append(out, t)
-		}
-	}
-	return out
+	all := make([]uint16, 0, len(types)+len(extra))
+	all = append(append(all, types...), extra...)
+	slices.Sort(all)
+	return slices.Compact(all)
 }

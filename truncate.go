@@ -13,8 +13,12 @@ func truncate(state request.Request, m *dns.Msg) {
 	if state.Proto() != "udp" {
 		return
 	}
+	// The length without compression is the cheaper to count and never
+	// less: most answers fit by it, without building a compression map.
+	m.Compress = false
+	fits := m.Len() <= state.Size()
 	m.Compress = true
-	if m.Len() <= state.Size() {
+	if fits || m.Len() <= state.Size() {
 		return
 	}
 	m.Truncated = true
