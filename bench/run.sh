@@ -500,7 +500,7 @@ run_roll() { # round
 # DURATION s with the existing names asked alongside at EXISTING_QPS, then the existing names
 # alone for 5 s (recovery). Both clients run on CLIENT_CPU.
 OVLRAW=$W/overload.tsv
-printf 'round\tserver\toffered\tflood_ok_qps\tx_closed\texisting_pct\texisting_p99_ms\tbase_p99_ms\tafter_p99_ms\trss_mib\tnote\n' >"$OVLRAW"
+printf 'round\tserver\ttarget\tsent_qps\tx_sent\tflood_ok_qps\tx_closed\texisting_pct\texisting_p99_ms\tbase_p99_ms\tafter_p99_ms\trss_mib\tnote\n' >"$OVLRAW"
 # existing_run port seconds out: the existing names at EXISTING_QPS, open loop, per-query latencies.
 existing_run() {
   timeout -k 5 $(($2 + 20)) taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$1" -d "$W/warm.txt" -c 1 -T 1 \
@@ -508,7 +508,7 @@ existing_run() {
 }
 run_overload() { # round server
   local r=$1 s=$2 out=$W/runs/ovl-$1-$2 closed offered port=${PORT[$2]}
-  ovl_row() { printf '%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t%s\n' "$r" "$s" "$1" >>"$OVLRAW"; }
+  ovl_row() { printf '%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t%s\n' "$r" "$s" "$1" >>"$OVLRAW"; }
   [[ -z ${BROKEN[$s]:-} ]] || { ovl_row "${BROKEN[$s]}"; return; }
   closed=$(awk -F'\t' -v r="$r" -v s="$s" '$1 == r && $2 == s && $3 == "flood" { print $4 }' "$RAW")
   [[ -n $closed && $closed != - ]] || { ovl_row "no closed-loop flood rate in this round"; return; }
@@ -518,14 +518,20 @@ run_overload() { # round server
   existing_run "$port" 2 "$out.base"
   existing_run "$port" "$DURATION" "$out.during" &
   local ep=$!
+  # Outstanding queries: a query the server drops holds its slot for the 1 s timeout, so the
+  # client may keep two seconds of the target rate outstanding; with fewer, the cap, not -Q,
+  # would set the rate (20000 held a 70k target to about 30k).
+  local outstanding=$((offered * 2 > 240000 ? 240000 : offered * 2))
   timeout -k 5 $((DURATION + 20)) taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -d "$W/flood.txt" -n 1 \
-    -c 4 -T 1 -q 20000 -Q "$offered" -D -t 1 -l "$DURATION" >"$out.flood" 2>"$out.flood.err"
+    -c 4 -T 1 -q "$outstanding" -Q "$offered" -D -t 1 -l "$DURATION" >"$out.flood" 2>"$out.flood.err"
   wait "$ep"
   existing_run "$port" 5 "$out.after"
   local rss
   rss=$(peak_rss_kb "$pid")
   stop_server "$s"
-  local ok pct p99 base after
+  local sent ok pct p99 base after
+  # What the client sent, per second: on one core it may fall short of the target.
+  sent=$(awk -v d="$DURATION" '/Queries sent/ { printf "%.0f", $3 / d }' "$out.flood")
   # Flood answers that are answers (NOERROR, NXDOMAIN), per second.
   ok=$(awk -v d="$DURATION" '/Response codes/ { n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^(NOERROR|NXDOMAIN)$/) n += $(i + 1)
     printf "%.0f", n / d }' "$out.flood")
@@ -533,11 +539,12 @@ run_overload() { # round server
   p99=$(percentile 99 "$out.during")
   base=$(percentile 99 "$out.base")
   after=$(percentile 99 "$out.after")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\n' "$r" "$s" "$offered" "${ok:--}" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\n' "$r" "$s" "$offered" "${sent:--}" \
+    "$(awk -v a="${sent:-0}" -v b="$closed" 'BEGIN { printf "%.2f", a / b }')" "${ok:--}" \
     "$(awk -v a="${ok:-0}" -v b="$closed" 'BEGIN { printf "%.2f", a / b }')" "${pct:--}" "$p99" "$base" "$after" \
     "$(echo "$rss" | awk '{ print $1 / 1024 }')" "" >>"$OVLRAW"
   rm -f "$out".*
-  log "round $r overload $s: offered $offered QPS, flood answered ${ok:-?}/s, existing ${pct:-?}% answered, p99 $p99 ms (before $base, after $after)"
+  log "round $r overload $s: target $offered QPS, sent ${sent:-?}/s, flood answered ${ok:-?}/s, existing ${pct:-?}% answered, p99 $p99 ms (before $base, after $after)"
 }
 
 # --- main loop: rounds x workloads x servers, interleaved --------------------------------------------
@@ -773,28 +780,30 @@ report() {
   fi
   if [[ $OVERLOAD == 1 ]]; then
     echo
-    echo "## Overload (open loop: a flood of new names at ${OVERLOAD_X}× each server's closed-loop flood rate, existing names at $EXISTING_QPS QPS alongside)"
+    echo "## Overload (open loop: a flood of new names at a target of ${OVERLOAD_X}× each server's closed-loop flood rate, existing names at $EXISTING_QPS QPS alongside)"
     echo
-    echo "Medians over rounds. flood answered = NOERROR or NXDOMAIN replies per second, × closed = over"
-    echo "the server's closed-loop flood QPS; existing = the warm names asked during the flood: share"
-    echo "answered within 1 s and p99; before/after = p99 of the existing names alone for 2 s before"
-    echo "and 5 s after the flood. Both clients on CPU $CLIENT_CPU."
+    echo "Medians over rounds. offered = the flood queries the client actually sent per second, and"
+    echo "over the server's closed-loop flood QPS (one dnsperf core may fall short of the target);"
+    echo "flood answered = NOERROR or NXDOMAIN replies per second, × closed = over the closed-loop"
+    echo "flood QPS; existing = the warm names asked during the flood: share answered within 1 s and"
+    echo "p99; before/after = p99 of the existing names alone for 2 s before and 5 s after the flood."
+    echo "Both clients on CPU $CLIENT_CPU."
     echo
-    echo "| server | offered QPS | flood answered/s | × closed | existing answered % | existing p99 ms | p99 before ms | p99 after ms | peak RSS MiB | notes |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    echo "| server | offered QPS | offered × closed | flood answered/s | × closed | existing answered % | existing p99 ms | p99 before ms | p99 after ms | peak RSS MiB | notes |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     awk -F'\t' -v servers="$SERVERS" '
       function median(list,   a, n, i, j, t) {
         n = split(list, a, " "); if (n == 0) return "-"
         for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
         return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
       NR == 1 { next }
-      { for (c = 3; c <= 10; c++) if ($c != "-" && $c != "") v[$2, c] = v[$2, c] " " $c
-        if ($11 != "") note[$2] = $11 }
+      { for (c = 4; c <= 12; c++) if ($c != "-" && $c != "") v[$2, c] = v[$2, c] " " $c
+        if ($13 != "") note[$2] = $13 }
       END { n = split(servers, S, " ")
         for (i = 1; i <= n; i++) { s = S[i]; if (s == "file") continue
           printf "| %s |", s
-          split("%.0f %.0f %.2f %.1f %.1f %.3f %.3f %.1f", F, " ")
-          for (c = 3; c <= 10; c++) { m = median(v[s, c]); printf " %s |", m == "-" ? m : sprintf(F[c - 2], m) }
+          split("%.0f %.2f %.0f %.2f %.1f %.1f %.3f %.3f %.1f", F, " ")
+          for (c = 4; c <= 12; c++) { m = median(v[s, c]); printf " %s |", m == "-" ? m : sprintf(F[c - 3], m) }
           printf " %s |\n", note[s] } }' "$OVLRAW"
   fi
   if [[ $ROLL == 1 ]]; then
