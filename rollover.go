@@ -2,12 +2,8 @@ package livesign
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"strings"
 	"time"
-
-	"github.com/livesign/livesign/timeline"
 )
 
 // presignLead is how long before a ZSK switch the hottest RRsets are
@@ -94,16 +90,6 @@ func (z *Zone) tick(now time.Time) {
 		}
 		n := z.signer.Presign(ctx, z.Name, zsk, ks.Until, presignCount)
 		log.Infof("zone %s: ZSK %d signs from %s (now %s); pre-signed %d hot RRsets with it",
-			z.Name, zsk.Tag(), ks.Until.UTC().Format(time.RFC3339), signerTags(ks), n)
+			z.Name, zsk.Tag(), ks.Until.UTC().Format(time.RFC3339), ks.Signers(), n)
 	}
-}
-
-// signerTags lists the tags of the ZSKs that sign in ks, e.g. "12345" or
-// "12345+23456" during an algorithm roll.
-func signerTags(ks *timeline.KeySet) string {
-	tags := make([]string, len(ks.ZSKs))
-	for i, k := range ks.ZSKs {
-		tags[i] = fmt.Sprint(k.Tag())
-	}
-	return strings.Join(tags, "+")
 }

@@ -117,8 +117,8 @@ func (z *Zone) Keys(now time.Time) (*timeline.KeySet, error) {
 		return ks, nil
 	}
 	old := z.current.Swap(ks)
-	if old == nil || signerTags(old) != signerTags(ks) {
-		log.Infof("zone %s: signing with ZSK %s; the key set is looked at again at %s", z.Name, signerTags(ks), ks.Until.UTC().Format(time.RFC3339))
+	if old == nil || old.Signers() != ks.Signers() {
+		log.Infof("zone %s: signing with ZSK %s; the key set is looked at again at %s", z.Name, ks.Signers(), ks.Until.UTC().Format(time.RFC3339))
 	}
 	signingZSKs.WithLabelValues(z.Name).Set(float64(len(ks.ZSKs)))
 	if ks.NeedDS != nil && (old == nil || old.NeedDS == nil) {
@@ -185,8 +185,12 @@ func (z *Zone) reportRepairs(ks *timeline.KeySet, now time.Time) {
 		if _, done := z.reported.LoadOrStore(k.Tag(), true); done {
 			continue
 		}
-		log.Warningf("zone %s: ZSK %d (%s) is published by its timers since %s but not in the signed DNSKEY set of %s: it cannot sign until a bundle that includes it is installed",
-			z.Name, k.Tag(), k.Base, timeline.Stamp(k.Timers.Publish), z.Timeline.Source())
+		since := "always: its key file has no Publish or Created time"
+		if t := k.PublishedSince(); !t.IsZero() {
+			since = "from " + timeline.Stamp(t)
+		}
+		log.Warningf("zone %s: ZSK %d (%s) is published by its timers (%s) but not in the signed DNSKEY set of %s: it cannot sign until a bundle that includes it is installed",
+			z.Name, k.Tag(), k.Base, since, z.Timeline.Source())
 	}
 }
 

@@ -1,11 +1,15 @@
 package livesign
 
 import (
-	"github.com/coredns/coredns/plugin"
+	"bytes"
+	"fmt"
+	golog "log"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/coredns/coredns/plugin"
 	"github.com/livesign/livesign/config"
 	"github.com/livesign/livesign/keystore"
 	"github.com/livesign/livesign/timeline"
@@ -86,5 +90,34 @@ func TestZoneMatchesCoreDNS(t *testing.T) {
 		if got != want {
 			t.Errorf("zone(%q) = %q, plugin.Zones.Matches says %q", q, got, want)
 		}
+	}
+}
+
+// TestReportRepairsNamesPublishTime: a ZSK its timers publish but the signed
+// DNSKEY set lacks is named once in a warning, with the time its timers
+// publish it from, Created when the key file sets no Publish time.
+func TestReportRepairsNamesPublishTime(t *testing.T) {
+	g := newGen(t, "repair.example.")
+	signing := g.key(false, keystore.Timers{Created: t0, Publish: t0, Activate: t0})
+	created := t0.Add(24 * time.Hour)
+	unsigned := g.key(false, keystore.Timers{Created: created}) // only Created, as livesign keygen writes
+	tl := g.timeline([]*keystore.Key{signing, unsigned}, g.slot(t0, t1, signing))
+	z := &Zone{Name: g.Zone, Timeline: tl}
+
+	var buf bytes.Buffer
+	golog.SetOutput(&buf)
+	defer golog.SetOutput(os.Stderr)
+	for range 2 {
+		if ks, err := z.Keys(created.Add(time.Hour)); err != nil || ks.ZSK != signing {
+			t.Fatalf("signs with %v (%v), want ZSK %d", ks, err, signing.Tag())
+		}
+	}
+	out := buf.String()
+	want := fmt.Sprintf("ZSK %d (%s) is published by its timers (from %s) but not in the signed DNSKEY set", unsigned.Tag(), unsigned.Base, timeline.Stamp(created))
+	if !strings.Contains(out, want) {
+		t.Fatalf("log does not say %q:\n%s", want, out)
+	}
+	if n := strings.Count(out, fmt.Sprintf("ZSK %d ", unsigned.Tag())); n != 1 {
+		t.Errorf("the key is named %d times, want once:\n%s", n, out)
 	}
 }

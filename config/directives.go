@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/livesign/livesign/keystore"
@@ -69,7 +70,11 @@ func (cfg *Config) Set(name string, args []string, root string) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("unknown property %q", name)
+	names := make([]string, len(directives))
+	for i, d := range directives {
+		names[i] = d.name
+	}
+	return fmt.Errorf("unknown property %q: the livesign directives are %s", name, strings.Join(names, ", "))
 }
 
 // Duration returns the value of the duration directive name in cfg.

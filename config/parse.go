@@ -27,9 +27,17 @@ func Parse(d *caddyfile.Dispenser, blockZones []string, root string) ([]Config, 
 		if len(zones) != 1 {
 			return nil, d.Errf("one zone per livesign block, got %d (%v): each zone has its own bundle", len(zones), zones)
 		}
+		if len(blockZones) > 0 && !slices.ContainsFunc(blockZones, func(b string) bool { return dns.IsSubDomain(b, zones[0]) }) {
+			return nil, d.Errf("livesign zone %s is outside this server block's zones %v: CoreDNS never hands it a query; put it in the block's keys or in a block of its own", zones[0], blockZones)
+		}
 		cfg := Default(zones[0])
+		seen := map[string]bool{}
 		for d.NextBlock() {
 			name := d.Val()
+			if seen[name] {
+				return nil, d.Errf("%s is given twice in the livesign block of %s: give it once", name, zones[0])
+			}
+			seen[name] = true
 			if err := cfg.Set(name, d.RemainingArgs(), root); err != nil {
 				return nil, d.Err(err.Error())
 			}

@@ -63,13 +63,34 @@ func TestParseDirectives(t *testing.T) {
 		{"livesign x {\n keys /k /j\n bundle /b\n}", "keys: want exactly one argument, got 2 (keys PATH)"},
 		{"livesign x {\n keys /k\n bundle /b\n auto-plan\n}", "auto-plan: got 0 arguments (auto-plan HORIZON [KSRFILE [bind|knot]])"},
 		{"livesign x {\n keys /k\n bundle /b\n algorithm DSA\n}", "algorithm: algorithm \"DSA\" is not supported"},
-		{"livesign x {\n keys /k\n bundle /b\n frob 1\n}", `unknown property "frob"`},
+		{"livesign x {\n keys /k\n bundle /b\n frob 1\n}", `unknown property "frob": the livesign directives are keys, bundle,`},
+		{"livesign x {\n keys /k\n bundle /b\n keys /j\n}", "Corefile:4 - Error during parsing: keys is given twice in the livesign block of x.: give it once"},
 		{"livesign x {\n keys /k\n}", "want exactly one of 'bundle FILE'"},
 		{"livesign x y {\n keys /k\n bundle /b\n}", "one zone per livesign block"},
 	} {
 		_, err := parseText(t, tc.text, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want %q", tc.text, err, tc.want)
+		}
+	}
+
+	// A livesign zone must be one the server block serves (at or below
+	// one of its zones), or CoreDNS never hands it a query.
+	for _, tc := range []struct {
+		zone  string
+		block []string
+		ok    bool
+	}{
+		{"example.net", []string{"example.net."}, true},
+		{"sub.example.net", []string{"example.net."}, true},
+		{"example.net", []string{"."}, true},
+		{"example.net", []string{"example.org.", "example.net."}, true},
+		{"example.org", []string{"example.net."}, false},
+		{"example.net", []string{"sub.example.net."}, false},
+	} {
+		_, err := parseText(t, "livesign "+tc.zone+" {\n keys /k\n bundle /b\n}", tc.block)
+		if tc.ok != (err == nil) || !tc.ok && !strings.Contains(err.Error(), "outside this server block's zones") {
+			t.Errorf("livesign %s in a block of %v: error %v, want ok=%v", tc.zone, tc.block, err, tc.ok)
 		}
 	}
 }

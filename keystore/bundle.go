@@ -137,7 +137,7 @@ func parseBundle(data []byte, file, zone string) (*Bundle, error) {
 	}
 	rrs, err := parseRRs(data, file, zone, 3600)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: a bundle is the signed DNSKEY RRset in zone-file syntax (as ldns-signzone or livesign bundle writes it) or an SKR: copy it again from the offline side", err)
 	}
 	var s Slot
 	for _, r := range rrs {

@@ -50,7 +50,7 @@ func TestParseBundle(t *testing.T) {
 		{name: "KSK only", in: kskLine + "\n" + sigLine + "\n", keys: 1},
 		{name: "empty", in: "", wantErr: "bundle.zone is empty"},
 		{name: "blank lines only", in: "\n  \n\t\n", wantErr: "is empty"},
-		{name: "garbage", in: "this is not a zone file\n", wantErr: "bundle.zone: dns: not a TTL: \"is\" at line: 1:8"},
+		{name: "garbage", in: "this is not a zone file\n", wantErr: "bundle.zone: dns: not a TTL: \"is\" at line: 1:8: a bundle is the signed DNSKEY RRset in zone-file syntax"},
 		{name: "other owner", in: kskLine + "\n" + strings.Replace(zskLine, "example.net.", "www.example.net.", 1) + "\n" + sigLine + "\n", wantErr: "bundle.zone:2: DNSKEY record for www.example.net., not the zone apex example.net."},
 		{name: "other type", in: kskLine + "\n" + sigLine + "\nexample.net. 3600 IN SOA ns1 hostmaster 1 2 3 4 5\n", wantErr: "bundle.zone:3: unexpected SOA record"},
 		{name: "RRSIG over SOA", in: kskLine + "\n" + sigLine + "\nexample.net. 3600 IN RRSIG SOA 13 2 3600 20271101000000 20261101000000 41401 example.net. AAAA\n", wantErr: "bundle.zone:3: RRSIG over SOA"},

@@ -37,9 +37,12 @@ echo "== offline side: signing the DNSKEY RRset (KSK + ZSK public keys) into $de
 "$livesign" bundle -ksk "$demo/ksk-offline" -zsk "$demo/keys" -zone "$zone" -out "$demo/$zone.bundle" -validity 30d
 "$livesign" ds "$demo"/ksk-offline/K"$zone".+*.key >"$demo/anchor.ds"
 
-# delv wants the anchor as a trust-anchors clause.
-awk '$4 == "DS" { printf "trust-anchors {\n  %s static-ds %s %s %s \"%s\";\n};\n", $1, $5, $6, $7, $8 }' \
-  "$demo/anchor.ds" >"$demo/anchor.delv"
+# delv wants the anchor as a trust-anchors clause. The DS field is found by name: BIND's
+# dnssec-dsfromkey writes no TTL, and may split the digest.
+awk 'BEGIN { print "trust-anchors {" }
+  { for (i = 1; i < NF; i++) if ($i == "DS") { d = ""; for (j = i + 4; j <= NF; j++) d = d $j
+      printf "  %s static-ds %s %s %s \"%s\";\n", $1, $(i + 1), $(i + 2), $(i + 3), d; break } }
+  END { print "};" }' "$demo/anchor.ds" >"$demo/anchor.delv"
 
 cat >"$demo/db.$zone" <<ZONE
 \$ORIGIN $zone.

@@ -1,6 +1,8 @@
 package timeline
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/livesign/livesign/keystore"
@@ -37,6 +39,16 @@ type KeySet struct {
 
 // Tag returns the key tag of the signing ZSK.
 func (ks *KeySet) Tag() uint16 { return ks.ZSK.Tag() }
+
+// Signers lists the tags of the ZSKs that sign, e.g. "12345", or
+// "12345+23456" during an algorithm roll.
+func (ks *KeySet) Signers() string {
+	tags := make([]string, len(ks.ZSKs))
+	for i, k := range ks.ZSKs {
+		tags[i] = strconv.Itoa(int(k.Tag()))
+	}
+	return strings.Join(tags, "+")
+}
 
 // KeyRef identifies a DNSKEY by its RDATA, whatever its owner and TTL: the
 // same key in the keys directory and in a signed set.

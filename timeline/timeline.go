@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/livesign/livesign/keystore"
@@ -180,8 +181,8 @@ func (tl *Timeline) At(t time.Time) (*KeySet, error) {
 
 	zsks, fallback, change := tl.signers(t, idx, served)
 	if len(zsks) == 0 {
-		return nil, fmt.Errorf("no ZSK with a private key in %s is active at %s and in the served DNSKEY set of %s: add one to the keys directory and sign a new bundle with it",
-			tl.zone, t.UTC().Format(time.RFC3339), tl.Source())
+		return nil, fmt.Errorf("no ZSK of %s with a private key in the keys directory is active at %s and in the served DNSKEY set of %s (%s): add one to the keys directory and sign a new bundle with it",
+			tl.zone, t.UTC().Format(time.RFC3339), tl.Source(), tl.unserved(served))
 	}
 
 	// RFC 4035 §2.2: every algorithm of the DNSKEY set signs every RRset.
@@ -312,6 +313,24 @@ func hasZSK(s *keystore.Slot) bool {
 		}
 	}
 	return false
+}
+
+// unserved says which ZSKs with a private key the keys directory holds
+// that the served DNSKEY set lacks, for the error that no ZSK can sign.
+func (tl *Timeline) unserved(served map[KeyRef]bool) string {
+	var tags []string
+	for _, k := range tl.zsks {
+		if k.Signer != nil && !served[RefOf(k.DNSKEY)] {
+			tags = append(tags, fmt.Sprint(k.Tag()))
+		}
+	}
+	switch len(tags) {
+	case 0:
+		return "the keys directory has no ZSK with a private key outside that set"
+	case 1:
+		return "the keys directory's ZSK " + tags[0] + " is not in that set"
+	}
+	return "the keys directory's ZSKs " + strings.Join(tags, ", ") + " are not in that set"
 }
 
 func latest(ts ...time.Time) time.Time {

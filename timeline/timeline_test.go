@@ -1,6 +1,7 @@
 package timeline
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -571,5 +572,19 @@ func TestTimelineKSKRollAnchor(t *testing.T) {
 	}
 	if _, _, ok := tl2.DSDeadline(t0); ok {
 		t.Error("a DS deadline although the anchor names both KSKs")
+	}
+}
+
+// TestNoSignerNamesUnservedZSK: when no ZSK can sign because the keys
+// directory's ZSK is not in the signed DNSKEY set, the error names it.
+func TestNoSignerNamesUnservedZSK(t *testing.T) {
+	g := newGen(t, "unserved.example.")
+	signed := g.key(false, keystore.Timers{Created: t0}) // in the bundle; its private key is elsewhere
+	local := g.key(false, keystore.Timers{Created: t0})  // in the keys directory, not in the bundle
+	tl := mustNew(t, Inputs{Zone: g.Zone, ZSKs: []*keystore.Key{local}, Bundle: g.Bundle(g.slot(t0, t1, signed)), Anchor: g.Anchor()})
+	_, err := tl.At(t0.Add(time.Hour))
+	want := fmt.Sprintf("the keys directory's ZSK %d is not in that set", local.Tag())
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("At = %v, want an error saying %q", err, want)
 	}
 }

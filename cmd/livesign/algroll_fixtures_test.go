@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -133,6 +134,16 @@ func algrollServe(t *testing.T, zone, zskDir, skr, anchorFile string, presign, p
 		if code != 0 || !strings.Contains(stdout, "\nOK\n") {
 			t.Errorf("check -at %s: exit %d\n%s%s", c, code, stdout, stderr)
 		}
+	}
+	// While both algorithms sign, check names both signers.
+	ks, err := tl.At(tc.presign)
+	if err != nil || len(ks.ZSKs) != 2 {
+		t.Fatalf("At(%s) (pre-sign): %v, %v: want two signing ZSKs", tc.presign, ks, err)
+	}
+	when := tc.presign.UTC().Format(time.RFC3339)
+	_, stdout, _ := livesign(t, "check", "-keys", zskDir, "-bundle", skr, "-trust-anchor", anchorFile, "-at", when, "-warn-coverage", "1d")
+	if want := fmt.Sprintf("signing at %s: ZSK %d+%d\n", when, ks.ZSKs[0].Tag(), ks.ZSKs[1].Tag()); !strings.Contains(stdout, want) {
+		t.Errorf("check -at %s does not say %q:\n%s", when, want, stdout)
 	}
 }
 

@@ -236,7 +236,7 @@ func (c *checkRun) run(stdout, stderr io.Writer) (*pictureInput, error) {
 				problems = append(problems, err.Error())
 			}
 		} else {
-			fmt.Fprintf(stdout, "signing at %s: ZSK %d\n", stamp(at), ks.Tag())
+			fmt.Fprintf(stdout, "signing at %s: ZSK %s\n", stamp(at), ks.Signers())
 		}
 	}
 	if tl.Bundle() == nil {
@@ -408,15 +408,15 @@ func slotSigners(tl *timeline.Timeline, from, next, at time.Time) string {
 		from = at
 	}
 	var out []string
-	last := uint16(0)
+	last := ""
 	for t, n := from, 0; n < 20 && (next.IsZero() || t.Before(next)); n++ {
 		ks, err := tl.At(t)
 		if err != nil {
 			out = append(out, "error: "+firstClause(err.Error()))
 			break
 		}
-		if ks.Tag() != last {
-			s := fmt.Sprint(ks.Tag())
+		if ks.Signers() != last {
+			s := ks.Signers()
 			if len(out) > 0 {
 				s += " from " + stamp(t)
 			}
@@ -424,7 +424,7 @@ func slotSigners(tl *timeline.Timeline, from, next, at time.Time) string {
 				s += " (fallback: no successor ready)"
 			}
 			out = append(out, s)
-			last = ks.Tag()
+			last = ks.Signers()
 		}
 		if !ks.Until.After(t) || next.IsZero() && ks.Until.After(t.Add(400*24*time.Hour)) {
 			break
